@@ -1,0 +1,1 @@
+"""Organizations, users, memberships with roles, sessions and API tokens."""

@@ -1,0 +1,32 @@
+"""Who is calling: a bearer token for the API, the session cookie for web pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from autopilot.accounts import service
+from autopilot.accounts.service import Caller
+from autopilot.kit.deps import SessionDep
+from autopilot.kit.errors import Unauthorized
+
+bearer = HTTPBearer(auto_error=False, description="A login or personal access token")
+
+
+async def current_caller(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send an access token: Authorization: Bearer <token>",
+                           headers={"WWW-Authenticate": "Bearer"})
+    return await service.authenticate(session, credentials.credentials)
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

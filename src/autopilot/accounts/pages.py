@@ -1,0 +1,116 @@
+"""Web pages for accounts: sign up, log in, log out, settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from autopilot.accounts import schemas, service
+from autopilot.accounts.deps import client_address
+from autopilot.kit.deps import SessionDep, SettingsDep
+from autopilot.kit.errors import AppError, describe_validation
+from autopilot.web.session import CsrfChecked, MaybeCaller, PageCaller
+from autopilot.web.templating import render, zone_names
+
+router = APIRouter(include_in_schema=False)
+Field = Annotated[str, Form()]
+
+
+def _readable(exc: ValidationError) -> str:
+    _sentence, fields = describe_validation(exc.errors())
+    return "; ".join(f"{f['field'].replace('_', ' ')}: {f['message']}" for f in fields)
+
+
+def _start_web_session(request: Request, raw_token: str) -> RedirectResponse:
+    request.session["token"] = raw_token
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/signup", response_class=HTMLResponse)
+async def signup_form(request: Request, caller: MaybeCaller) -> Response:
+    if caller:
+        return RedirectResponse("/", status_code=303)
+    return render(request, "signup.html", zones=zone_names(), form={})
+
+
+@router.post("/signup", response_class=HTMLResponse)
+async def signup(
+    request: Request, session: SessionDep, settings: SettingsDep, _csrf: CsrfChecked,
+    email: Field = "", password: Field = "", organization_name: Field = "", name: Field = "", timezone: Field = "UTC",
+) -> Response:
+    form = {"email": email, "organization_name": organization_name, "name": name, "timezone": timezone}
+    try:
+        body = schemas.SignupIn(email=email, password=password, organization_name=organization_name, name=name,
+                                timezone=timezone or None)
+        await service.signup(session, **body.model_dump())
+        issued = await service.login(
+            session, email=body.email, password=body.password, client=client_address(request),
+            max_failures=settings.login_max_failures, window_s=settings.login_window_s,
+            ttl=timedelta(hours=settings.session_ttl_hours),
+        )
+    except ValidationError as exc:
+        return render(request, "signup.html", 422, zones=zone_names(), form=form, error=_readable(exc))
+    except AppError as exc:
+        return render(request, "signup.html", exc.status, zones=zone_names(), form=form, error=exc.detail)
+    return _start_web_session(request, issued.raw)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, caller: MaybeCaller) -> Response:
+    if caller:
+        return RedirectResponse("/", status_code=303)
+    return render(request, "login.html", form={})
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request, session: SessionDep, settings: SettingsDep, _csrf: CsrfChecked,
+    email: Field = "", password: Field = "",
+) -> Response:
+    try:
+        body = schemas.LoginIn(email=email, password=password)
+        issued = await service.login(
+            session, email=body.email, password=body.password, client=client_address(request),
+            max_failures=settings.login_max_failures, window_s=settings.login_window_s,
+            ttl=timedelta(hours=settings.session_ttl_hours),
+        )
+    except ValidationError as exc:
+        return render(request, "login.html", 422, form={"email": email}, error=_readable(exc))
+    except service.LoginFailed as exc:
+        await session.commit()  # keep the failure record for throttling
+        return render(request, "login.html", exc.status, form={"email": email}, error=exc.detail)
+    except AppError as exc:
+        return render(request, "login.html", exc.status, form={"email": email}, error=exc.detail)
+    return _start_web_session(request, issued.raw)
+
+
+@router.post("/logout")
+async def logout(request: Request, session: SessionDep, caller: MaybeCaller, _csrf: CsrfChecked) -> Response:
+    if caller:
+        await service.logout(session, caller)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_page(request: Request, caller: PageCaller) -> Response:
+    return render(request, "settings.html", caller=caller, zones=zone_names(), active="settings")
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def save_settings(
+    request: Request, session: SessionDep, caller: PageCaller, _csrf: CsrfChecked,
+    name: Field = "", timezone: Field = "",
+) -> Response:
+    try:
+        body = schemas.ProfileIn(name=name, timezone=timezone or None)
+    except ValidationError as exc:
+        return render(request, "settings.html", 422, caller=caller, zones=zone_names(), active="settings",
+                      error=_readable(exc))
+    await service.update_profile(session, caller, name=body.name, timezone=body.timezone)
+    return render(request, "settings.html", caller=caller, zones=zone_names(), active="settings",
+                  notice="Settings saved.")

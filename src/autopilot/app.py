@@ -1,0 +1,99 @@
+"""The application factory: API, web pages, health, metrics and the embedded job engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
+
+from autopilot import __version__
+from autopilot.accounts import pages as account_pages
+from autopilot.accounts import router as accounts_router
+from autopilot.config import Settings, get_settings
+from autopilot.kit.crypto import KeyRing
+from autopilot.kit.db import make_engine, make_sessionmaker
+from autopilot.kit.errors import install_error_handlers
+from autopilot.kit.logging import configure_logging, log
+from autopilot.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from autopilot.web import pages as web_pages
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for *settings* (default: the environment)."""
+    settings = (settings or get_settings()).resolve_secrets()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.sqlalchemy_url)
+        app.state.engine = engine
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.job_engine = None
+        if settings.run_job_engine:
+            from autopilot.worker.runtime import start_in_process
+
+            app.state.job_engine = await start_in_process(settings, app.state.sessions)
+        log.info("started", version=__version__, database=engine.dialect.name,
+                 job_engine="in-process" if app.state.job_engine else "off")
+        try:
+            yield
+        finally:
+            if app.state.job_engine is not None:
+                await app.state.job_engine.stop()
+            await engine.dispose()
+
+    app = FastAPI(title="TechLead AutoPilot", version=__version__, lifespan=lifespan,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.keyring = KeyRing(settings.encryption_keys)
+    install_error_handlers(app)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="autopilot_session",
+                       same_site="lax", https_only=settings.is_production, max_age=settings.session_ttl_hours * 3600)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(accounts_router.router)
+    from autopilot.worker.router import router as jobs_router
+
+    app.include_router(jobs_router)
+    app.include_router(account_pages.router)
+    app.include_router(web_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz(request: Request) -> JSONResponse:
+        components: dict[str, dict[str, str]] = {}
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            components["database"] = {"status": "ok"}
+        except Exception as exc:
+            components["database"] = {"status": "down", "detail": type(exc).__name__}
+        from autopilot.worker.health import executor_readiness
+
+        components["job_engine"] = await executor_readiness(request.app.state.sessions, settings)
+        ready = all(c["status"] == "ok" for c in components.values())
+        return JSONResponse({"status": "ok" if ready else "unavailable", "components": components},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        from autopilot.worker.metrics import refresh_gauges
+
+        await refresh_gauges(request.app.state.sessions)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,150 @@
+"""The `autopilot` command: serve, migrate, create-user, rotate-keys, worker, dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from autopilot.config import ConfigError, Settings, get_settings
+
+app = typer.Typer(help="TechLead AutoPilot", no_args_is_help=True, add_completion=False)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        typer.secho(f"Configuration error: {exc}", err=True, fg="red")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run on every start)."""
+    from autopilot.kit.migrate import upgrade
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: AUTOPILOT_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: AUTOPILOT_PORT")] = None,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="migrate before serving")] = False,
+) -> None:
+    """Serve the web app and API (with the in-process job engine unless Celery is configured)."""
+    import uvicorn
+
+    from autopilot.app import create_app
+
+    settings = _settings()
+    if migrate_first:
+        migrate()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_config=None, proxy_headers=True)
+
+
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(prompt=True)],
+    organization: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    timezone: Annotated[str, typer.Option()] = "UTC",
+) -> None:
+    """Create a user who owns a new organization."""
+    from pydantic import ValidationError
+
+    from autopilot.accounts import schemas, service
+    from autopilot.kit.db import make_engine, make_sessionmaker
+    from autopilot.kit.errors import AppError
+
+    settings = _settings()
+    try:
+        body = schemas.SignupIn(email=email, password=password, organization_name=organization, timezone=timezone)
+    except ValidationError as exc:
+        for err in exc.errors():
+            typer.secho(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", err=True, fg="red")
+        raise typer.Exit(2) from exc
+
+    async def run() -> None:
+        engine = make_engine(settings.sqlalchemy_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                await service.signup(session, **body.model_dump())
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except AppError as exc:
+        typer.secho(exc.detail, err=True, fg="red")
+        raise typer.Exit(1) from exc
+    typer.echo(f"created {email} as owner of {organization!r}")
+
+
+@app.command("generate-key")
+def generate_key() -> None:
+    """Print a new encryption key to put first in AUTOPILOT_ENCRYPTION_KEYS."""
+    from autopilot.kit.crypto import new_fernet_key
+
+    typer.echo(new_fernet_key())
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored secret with the first key of AUTOPILOT_ENCRYPTION_KEYS."""
+    from autopilot.kit.crypto import KeyRing
+    from autopilot.kit.db import make_engine, make_sessionmaker
+    from autopilot.vault import service as vault
+
+    settings = _settings()
+    ring = KeyRing(settings.encryption_keys)
+
+    async def run() -> int:
+        engine = make_engine(settings.sqlalchemy_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                total = await vault.count_secrets(session)
+                with Progress(transient=not sys.stderr.isatty()) as progress:
+                    bar = progress.add_task("re-encrypting secrets", total=total)
+                    done = await vault.rotate_all(session, ring, progress=lambda n: progress.advance(bar, n))
+            return done
+        finally:
+            await engine.dispose()
+
+    try:
+        done = asyncio.run(run())
+    except ConfigError as exc:
+        typer.secho(f"Nothing changed: {exc}", err=True, fg="red")
+        raise typer.Exit(1) from exc
+    typer.echo(f"re-encrypted {done} secret(s) with the newest key; older keys may now be removed")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="threads per worker process")] = 32,
+    queues: Annotated[str, typer.Option()] = "autopilot",
+) -> None:
+    """Start a Celery worker (needs AUTOPILOT_CELERY_BROKER_URL)."""
+    from autopilot.worker.celery_app import run_worker
+
+    run_worker(_settings(), concurrency=concurrency, queues=queues)
+
+
+@app.command()
+def dispatcher() -> None:
+    """Start a standalone dispatcher: claims due jobs and hands them to the Celery workers."""
+    from autopilot.worker.runtime import run_standalone_dispatcher
+
+    asyncio.run(run_standalone_dispatcher(_settings()))
+
+
+if __name__ == "__main__":
+    app()

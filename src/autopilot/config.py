@@ -1,0 +1,123 @@
+"""Settings from the environment (prefix AUTOPILOT_) and an optional .env file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEAK_SECRET_KEYS = {"", "changeme", "change-me", "secret", "dev", "development", "test"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTOPILOT_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = ""
+    # Comma-separated Fernet keys, newest first. The first encrypts, all decrypt.
+    encryption_keys: str = ""
+    base_url: str = ""
+    max_body_bytes: int = 1_048_576
+    login_max_failures: int = 10
+    login_window_s: int = 60
+    session_ttl_hours: int = 12
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Job engine
+    celery_broker_url: str = ""
+    executor_concurrency: int = 100
+    dispatch_interval_s: float = 0.5
+    dispatch_batch: int = 200
+    lease_s: int = 120
+    reaper_interval_s: float = 5.0
+    heartbeat_interval_s: float = 5.0
+    heartbeat_stale_s: float = 30.0
+    run_job_engine: bool = True
+    celery_max_inflight: int = 2000
+    # Extra modules that register job kinds (comma-separated), imported by every executor.
+    job_modules: str = ""
+    # Outbound e-mail for alerts (optional)
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "autopilot@localhost"
+    smtp_username: str = ""
+    smtp_password: str = Field(default="", repr=False)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        url = self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'autopilot.db').resolve()}"
+        # Accept the URLs people usually have and pick our async drivers.
+        for plain, driver in (
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgresql+psycopg://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    def resolve_secrets(self) -> Settings:
+        """Fill the secret key and key ring: generated and kept in the data dir when embedded,
+        required and strong in production."""
+        secret_key, encryption_keys = self.secret_key, self.encryption_keys
+        if self.is_production:
+            if secret_key.strip().lower() in WEAK_SECRET_KEYS or len(secret_key) < MIN_SECRET_KEY_LENGTH:
+                raise ConfigError(
+                    "AUTOPILOT_SECRET_KEY is missing or weak: production needs a random value of at "
+                    f"least {MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))')."
+                )
+            if not encryption_keys.strip():
+                raise ConfigError(
+                    "AUTOPILOT_ENCRYPTION_KEYS is missing: production needs at least one Fernet key "
+                    "(autopilot generate-key)."
+                )
+        else:
+            secret_key = secret_key or _kept_value(self.data_dir / "secret_key", secrets.token_urlsafe(48))
+            encryption_keys = encryption_keys or _kept_value(
+                self.data_dir / "encryption_keys", Fernet.generate_key().decode()
+            )
+        return self.model_copy(update={"secret_key": secret_key, "encryption_keys": encryption_keys})
+
+
+def _kept_value(path: Path, fresh: str) -> str:
+    """Read a generated value from the data dir, creating it (mode 600) on first run."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(fresh + "\n")
+    return fresh
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings().resolve_secrets()

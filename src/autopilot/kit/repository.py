@@ -1,0 +1,35 @@
+"""Tenant-scoped repository base: every read filters on the caller's organization."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autopilot.kit.errors import NotFound
+
+M = TypeVar("M")
+
+
+class TenantRepository(Generic[M]):
+    """Queries for one model with an `org_id` column; another tenant's id reads as missing."""
+
+    model: type[M]
+    noun: str = "resource"
+
+    def scoped(self, org_id: uuid.UUID) -> Select[tuple[M]]:
+        model: Any = self.model
+        return select(self.model).where(model.org_id == org_id)
+
+    async def find(self, session: AsyncSession, org_id: uuid.UUID, item_id: Any) -> M | None:
+        model: Any = self.model
+        return await session.scalar(self.scoped(org_id).where(model.id == item_id))
+
+    async def get(self, session: AsyncSession, org_id: uuid.UUID, item_id: Any) -> M:
+        """The row *item_id* of the organization, or NotFound (same answer for another tenant's id)."""
+        found = await self.find(session, org_id, item_id)
+        if found is None:
+            raise NotFound(f"no {self.noun} with id {item_id}")
+        return found

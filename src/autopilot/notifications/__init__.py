@@ -1,0 +1,1 @@
+"""In-app alerts and e-mail to owners."""

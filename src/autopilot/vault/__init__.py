@@ -1,0 +1,1 @@
+"""Secrets at rest: named, per-organization, encrypted with the key ring."""

@@ -1,0 +1,59 @@
+"""Store and read secrets through the key ring; rotate every stored secret to the newest key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autopilot.kit.crypto import KeyRing
+from autopilot.kit.errors import NotFound
+from autopilot.vault.models import StoredSecret
+
+
+async def put_secret(session: AsyncSession, ring: KeyRing, org_id: uuid.UUID, name: str, value: str) -> None:
+    """Create or replace the secret *name* of the organization, encrypted with the newest key."""
+    row = await session.scalar(select(StoredSecret).where(StoredSecret.org_id == org_id, StoredSecret.name == name))
+    if row is None:
+        session.add(StoredSecret(org_id=org_id, name=name, ciphertext=ring.encrypt(value)))
+    else:
+        row.ciphertext = ring.encrypt(value)
+    await session.flush()
+
+
+async def get_secret(session: AsyncSession, ring: KeyRing, org_id: uuid.UUID, name: str) -> str:
+    """The plaintext of the organization's secret *name*; 404 when it has none of that name."""
+    ciphertext = await session.scalar(
+        select(StoredSecret.ciphertext).where(StoredSecret.org_id == org_id, StoredSecret.name == name)
+    )
+    if ciphertext is None:
+        raise NotFound(f"no secret named {name!r}")
+    return ring.decrypt(ciphertext)
+
+
+async def count_secrets(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(StoredSecret)) or 0)
+
+
+async def rotate_all(
+    session: AsyncSession, ring: KeyRing, *, batch: int = 500, progress: Callable[[int], None] | None = None
+) -> int:
+    """Re-encrypt every stored secret (all organizations) with the newest key; returns how many."""
+    done = 0
+    last_id: uuid.UUID | None = None
+    while True:
+        query = select(StoredSecret).order_by(StoredSecret.id).limit(batch)
+        if last_id is not None:
+            query = query.where(StoredSecret.id > last_id)
+        rows = list(await session.scalars(query))
+        if not rows:
+            return done
+        for row in rows:
+            row.ciphertext = ring.rotate(row.ciphertext)
+        await session.flush()
+        done += len(rows)
+        last_id = rows[-1].id
+        if progress:
+            progress(len(rows))

@@ -1,0 +1,114 @@
+"""Celery as a transport only: tasks carry a job id; the ledger decides what runs and when.
+Each worker process keeps one asyncio loop in a thread; Celery's thread pool hands it job ids."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from celery import Celery
+
+from autopilot.config import Settings, get_settings
+
+TASK_NAME = "autopilot.run_job"
+QUEUE = "autopilot"
+
+
+def make_celery(settings: Settings) -> Celery:
+    celery = Celery("autopilot", broker=settings.celery_broker_url)
+    celery.conf.update(
+        task_acks_late=True,  # ack after the run: a killed worker's message is delivered again
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,  # the ledger holds outcomes
+        task_default_queue=QUEUE,
+        # We never send ETA tasks; the visibility timeout only bounds redelivery after a crash,
+        # and the ledger's lease (not the broker) decides whether a redelivery may run.
+        broker_transport_options={"visibility_timeout": 3600},
+        broker_connection_retry_on_startup=True,
+        task_publish_retry=True,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5,
+                                   "interval_max": 1.0},
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        task_time_limit=600,
+    )
+    return celery
+
+
+_app: Celery | None = None
+
+
+def celery_app() -> Celery:
+    global _app
+    if _app is None:
+        _app = make_celery(get_settings())
+    return _app
+
+
+def send_job(job_id: int) -> None:
+    celery_app().send_task(TASK_NAME, args=[job_id], queue=QUEUE)
+
+
+class WorkerLoop:
+    """The worker process's event loop, its engine and runner, and its heartbeat."""
+
+    def __init__(self, settings: Settings) -> None:
+        from autopilot.kit.db import make_engine, make_sessionmaker
+        from autopilot.worker.registry import load_handlers
+        from autopilot.worker.runner import JobRunner
+        from autopilot.worker.runtime import ExecutorHeartbeat, process_name
+
+        load_handlers(settings.job_modules)
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="autopilot-loop", daemon=True).start()
+        name = process_name("worker")
+
+        async def setup() -> None:
+            self.engine = make_engine(settings.sqlalchemy_url, pool_size=20)
+            sessions = make_sessionmaker(self.engine)
+            self.runner = JobRunner(sessions, owner=name, lease_s=settings.lease_s, services={"settings": settings},
+                                    email_alerts=bool(settings.smtp_host))
+            beat = ExecutorHeartbeat(sessions, self.runner, "celery", settings.heartbeat_interval_s, name=name)
+            asyncio.create_task(beat.run())  # noqa: RUF006 (lives as long as the process)
+
+        asyncio.run_coroutine_threadsafe(setup(), self.loop).result()
+
+    def run(self, job_id: int) -> str:
+        future: Future[str] = asyncio.run_coroutine_threadsafe(self.runner.run_delivered(job_id), self.loop)
+        return future.result()
+
+
+_worker_loop: WorkerLoop | None = None
+_worker_lock = threading.Lock()
+
+
+def worker_loop() -> WorkerLoop:
+    global _worker_loop
+    with _worker_lock:
+        if _worker_loop is None:
+            _worker_loop = WorkerLoop(get_settings())
+        return _worker_loop
+
+
+def _register(celery: Celery) -> None:
+    @celery.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+    def run_job(job_id: int) -> str:
+        return worker_loop().run(job_id)
+
+
+def run_worker(settings: Settings, *, concurrency: int, queues: str) -> None:
+    """`autopilot worker`: a Celery worker with a thread pool (the work is I/O-bound)."""
+    if not settings.celery_broker_url:
+        raise SystemExit("set AUTOPILOT_CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) to run a worker")
+    from autopilot.kit.logging import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    celery = celery_app()
+    _register(celery)
+    worker_loop()  # start the loop and heartbeat before taking work
+    argv: list[Any] = ["worker", "--pool=threads", f"--concurrency={concurrency}", f"--queues={queues}",
+                       "--without-gossip", "--without-mingle", "--loglevel=WARNING"]
+    celery.worker_main(argv)

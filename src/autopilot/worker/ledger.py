@@ -1,0 +1,243 @@
+"""Every query on the jobs ledger. State changes are guarded updates fenced by attempt."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, event, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autopilot.kit.errors import Unprocessable
+from autopilot.kit.time import utcnow
+from autopilot.worker.models import DUE_PREDICATE, Heartbeat, Job, JobStatus
+from autopilot.worker.registry import UnknownJobKind, get_kind
+
+# Called after a commit that enqueued work due now, so a dispatcher in this process starts it at once.
+_wake_hooks: list[Callable[[], None]] = []
+
+
+def on_due_work(hook: Callable[[], None]) -> Callable[[], None]:
+    _wake_hooks.append(hook)
+    return lambda: _wake_hooks.remove(hook)
+
+
+def _wake(_session: Any) -> None:
+    for hook in list(_wake_hooks):
+        hook()
+
+
+async def enqueue(
+    session: AsyncSession, *, kind: str, payload: dict[str, Any], org_id: uuid.UUID | None,
+    run_at: datetime | None = None, dedupe_key: str | None = None, priority: int = 0,
+    max_attempts: int | None = None,
+) -> int:
+    """Add a job in the caller's transaction (outbox): it exists exactly when the caller commits.
+    With a dedupe_key, a second enqueue of the same (org, kind, key) returns the first job's id."""
+    try:
+        spec = get_kind(kind)
+    except UnknownJobKind as exc:
+        raise Unprocessable(str(exc)) from exc
+    data = spec.payload.model_validate(payload).model_dump(mode="json")
+    now = utcnow()
+    due = run_at or now
+    values = dict(org_id=org_id, kind=kind, payload=data, due_at=due, run_at=due, priority=priority,
+                  status=JobStatus.SCHEDULED.value, attempt=0, max_attempts=max_attempts or spec.max_attempts,
+                  dedupe_key=dedupe_key, created_at=now, updated_at=now)
+    insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Job)
+    stmt = insert.values(**values).on_conflict_do_nothing().returning(Job.id)
+    job_id = await session.scalar(stmt)
+    if job_id is None:  # deduplicated
+        existing = await session.scalar(
+            select(Job.id).where(Job.org_id == org_id, Job.kind == kind, Job.dedupe_key == dedupe_key)
+        )
+        assert existing is not None
+        return existing
+    if due <= now and not event.contains(session.sync_session, "after_commit", _wake):
+        event.listen(session.sync_session, "after_commit", _wake, once=True)
+    return job_id
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A job this process now owns for one attempt, with what is needed to run it."""
+
+    id: int
+    attempt: int
+    priority: int
+    kind: str
+    payload: dict[str, Any]
+    org_id: uuid.UUID | None
+    run_at: datetime
+    error_class: str | None
+    max_attempts: int
+
+
+_CLAIMED_COLUMNS = (Job.id, Job.attempt, Job.priority, Job.kind, Job.payload, Job.org_id, Job.run_at, Job.error_class,
+                    Job.max_attempts)
+
+
+async def claim_due(session: AsyncSession, *, owner: str, limit: int, lease_s: float, start: bool,
+                    now: datetime | None = None) -> list[Claimed]:
+    """Claim up to *limit* due jobs for *owner*, oldest first, bumping each attempt (the fence).
+    PostgreSQL skips rows other dispatchers hold (SKIP LOCKED); SQLite has one writer, and the
+    outer status check keeps the update conditional. With *start*, the claim also marks the run
+    as started (the in-process executor starts what it claims at once)."""
+    if limit <= 0:
+        return []
+    now = now or utcnow()
+    due = (
+        select(Job.id)
+        .where(text(DUE_PREDICATE), Job.run_at <= now)
+        .order_by(Job.run_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(Job)
+        .where(Job.id.in_(due), text(DUE_PREDICATE))
+        .values(status=JobStatus.CLAIMED.value, attempt=Job.attempt + 1, claimed_by=owner,
+                lease_until=now + timedelta(seconds=lease_s), started_at=now if start else None,
+                updated_at=now)
+        .returning(*_CLAIMED_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(stmt)).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: -c.priority)
+
+
+async def start(session: AsyncSession, job_id: int, *, owner: str, lease_s: float,
+                attempt: int | None = None) -> Claimed | None:
+    """Take a claimed job to run it: exactly one runner wins each attempt; None means another
+    runner has (or had) it, or it is no longer claimed (late or duplicate delivery)."""
+    now = utcnow()
+    conditions = [Job.id == job_id, Job.status == JobStatus.CLAIMED.value, Job.started_at.is_(None)]
+    if attempt is not None:
+        conditions.append(Job.attempt == attempt)
+    stmt = (
+        update(Job).where(*conditions)
+        .values(started_at=now, claimed_by=owner, lease_until=now + timedelta(seconds=lease_s), updated_at=now)
+        .returning(*_CLAIMED_COLUMNS).execution_options(synchronize_session=False)
+    )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else Claimed(*row)
+
+
+def _fenced(job_id: int, attempt: int) -> Any:
+    return and_(Job.id == job_id, Job.status == JobStatus.CLAIMED.value, Job.attempt == attempt)
+
+
+async def _guarded(session: AsyncSession, job_id: int, attempt: int, **values: Any) -> bool:
+    now = utcnow()
+    stmt = (
+        update(Job).where(_fenced(job_id, attempt)).values(updated_at=now, lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    result: Any = await session.execute(stmt)
+    return bool(result.rowcount == 1)
+
+
+async def succeed(session: AsyncSession, job_id: int, attempt: int) -> bool:
+    """Mark the attempt succeeded; False when this runner no longer owns it."""
+    return await _guarded(session, job_id, attempt, status=JobStatus.SUCCEEDED.value, finished_at=utcnow(),
+                          last_error=None, error_class=None)
+
+
+async def retry_later(session: AsyncSession, job_id: int, attempt: int, *, run_at: datetime, error: str,
+                      error_class: str, charge: bool) -> bool:
+    extra: dict[str, Any] = {} if charge else {"max_attempts": Job.max_attempts + 1}  # an uncharged attempt
+    return await _guarded(session, job_id, attempt, status=JobStatus.RETRY_WAIT.value, run_at=run_at,
+                          last_error=error, error_class=error_class, started_at=None, claimed_by=None, **extra)
+
+
+async def hold(session: AsyncSession, job_id: int, attempt: int, *, error: str, error_class: str) -> bool:
+    return await _guarded(session, job_id, attempt, status=JobStatus.HELD.value, last_error=error,
+                          error_class=error_class, started_at=None, claimed_by=None,
+                          max_attempts=Job.max_attempts + 1)
+
+
+async def finish_badly(session: AsyncSession, job_id: int, attempt: int, *, status: JobStatus, error: str,
+                       error_class: str) -> bool:
+    return await _guarded(session, job_id, attempt, status=status.value, last_error=error,
+                          error_class=error_class, finished_at=utcnow())
+
+
+async def release(session: AsyncSession, claimed: Sequence[Claimed]) -> None:
+    """Give back claims that could not be handed to an executor (e.g. the broker is down);
+    the attempt was never run, so it is not charged."""
+    for c in claimed:
+        await session.execute(
+            update(Job).where(_fenced(c.id, c.attempt), Job.started_at.is_(None))
+            .values(status=JobStatus.SCHEDULED.value, lease_until=None, claimed_by=None,
+                    max_attempts=Job.max_attempts + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+
+@dataclass(frozen=True)
+class Reaped:
+    id: int
+    org_id: uuid.UUID | None
+    status: str
+    kind: str
+
+
+async def reap_expired(session: AsyncSession, *, now: datetime | None = None, limit: int = 1000) -> list[Reaped]:
+    """Return expired leases to the schedule. A claim that never started costs no attempt; one that
+    started may have had its effect, so it is marked for reconciliation (or dead when out of attempts)."""
+    now = now or utcnow()
+    expired = (
+        select(Job.id).where(text("status = 'claimed'"), Job.lease_until < now).limit(limit)
+        .with_for_update(skip_locked=True).scalar_subquery()
+    )
+    never_started = Job.started_at.is_(None)
+    out_of_attempts = Job.attempt >= Job.max_attempts
+    from sqlalchemy import case
+
+    new_status = case(
+        (never_started, JobStatus.SCHEDULED.value),
+        (out_of_attempts, JobStatus.DEAD.value),
+        else_=JobStatus.RETRY_WAIT.value,
+    )
+    stmt = (
+        update(Job)
+        .where(Job.id.in_(expired), Job.status == JobStatus.CLAIMED.value, Job.lease_until < now)
+        .values(
+            status=new_status,
+            max_attempts=case((never_started, Job.max_attempts + 1), else_=Job.max_attempts),
+            error_class=case((never_started, Job.error_class), else_="lease_expired"),
+            last_error=case((never_started, Job.last_error),
+                            else_="the runner stopped answering mid-run (lease expired); outcome unknown"),
+            finished_at=case((out_of_attempts & ~never_started, now), else_=None),
+            run_at=now, lease_until=None, claimed_by=None, started_at=None, updated_at=now,
+        )
+        .returning(Job.id, Job.org_id, Job.status, Job.kind)
+        .execution_options(synchronize_session=False)
+    )
+    return [Reaped(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def count_claimed(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Job).where(text("status = 'claimed'"))) or 0)
+
+
+async def beat(session: AsyncSession, *, name: str, role: str, mode: str, started_at: datetime, jobs_done: int) -> None:
+    """Record that a dispatcher or executor is alive."""
+    now = utcnow()
+    values = dict(name=name, role=role, mode=mode, started_at=started_at, seen_at=now, jobs_done=jobs_done)
+    insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Heartbeat)
+    stmt = insert.values(**values).on_conflict_do_update(
+        index_elements=[Heartbeat.name], set_={"seen_at": now, "jobs_done": jobs_done, "started_at": started_at}
+    )
+    await session.execute(stmt)
+
+
+async def forget_heartbeat(session: AsyncSession, name: str) -> None:
+    from sqlalchemy import delete
+
+    await session.execute(delete(Heartbeat).where(Heartbeat.name == name))

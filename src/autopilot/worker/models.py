@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from autopilot.kit.db import Base, TimestampMixin
+
+
+class JobStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CLAIMED = "claimed"
+    SUCCEEDED = "succeeded"
+    RETRY_WAIT = "retry_wait"
+    HELD = "held"  # waiting for a human (e.g. reconnect an integration); no attempt burnt
+    FAILED = "failed"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+
+DUE_STATUSES = (JobStatus.SCHEDULED.value, JobStatus.RETRY_WAIT.value)
+FINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED)
+# The partial-index predicate; claim queries repeat it verbatim so both planners use the index.
+DUE_PREDICATE = "status IN ('scheduled', 'retry_wait')"
+
+
+class Job(TimestampMixin, Base):
+    """One unit of work at a UTC instant; the row is the truth, brokers only carry its id."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("org_id", "kind", "dedupe_key", name="uq_jobs_org_kind_dedupe"),
+        Index("ix_jobs_due", "run_at", postgresql_where=text(DUE_PREDICATE), sqlite_where=text(DUE_PREDICATE)),
+        Index("ix_jobs_lease", "lease_until", postgresql_where=text("status = 'claimed'"),
+              sqlite_where=text("status = 'claimed'")),
+        Index("ix_jobs_org_status", "org_id", "status", "updated_at"),
+        Index("ix_jobs_started", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime]  # the original target, never rewritten (lateness is measured from it)
+    run_at: Mapped[datetime]  # when it may next run (due_at, or the retry time)
+    priority: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.SCHEDULED.value)
+    attempt: Mapped[int] = mapped_column(default=0)  # incremented by each claim: the fencing token
+    max_attempts: Mapped[int] = mapped_column(default=3)
+    lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime | None]  # set once per attempt by the runner that owns it
+    finished_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_class: Mapped[str | None] = mapped_column(String(16))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class Heartbeat(Base):
+    """The last sign of life of a dispatcher or executor process."""
+
+    __tablename__ = "job_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))  # dispatcher | executor
+    mode: Mapped[str] = mapped_column(String(16))  # in-process | celery
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    jobs_done: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)

@@ -1,0 +1,79 @@
+"""Job kinds: `@job("kind", payload=Model)` registers a handler with a typed payload."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass
+class JobContext:
+    """What a handler knows about its run. `session` is the run's own transaction: it commits
+    together with the job's success, or not at all."""
+
+    job_id: int
+    org_id: uuid.UUID | None
+    kind: str
+    attempt: int
+    idempotency_key: str  # stable across attempts: pass it to the outside world
+    session: AsyncSession
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[JobContext, P], Awaitable[None]]
+Reconciler = Callable[[JobContext, P], Awaitable[bool]]
+
+
+@dataclass
+class JobKind(Generic[P]):
+    name: str
+    payload: type[P]
+    handler: Handler[P]
+    max_attempts: int = 3
+    reconciler: Reconciler[P] | None = None
+
+    def reconcile(self, fn: Reconciler[P]) -> Reconciler[P]:
+        """Register the step that asks the outside world whether an ambiguous attempt took effect
+        (True: it did, the job is done; False: safe to run again)."""
+        self.reconciler = fn
+        return fn
+
+
+REGISTRY: dict[str, JobKind[Any]] = {}
+
+
+def job(name: str, *, payload: type[P], max_attempts: int = 3) -> Callable[[Handler[P]], JobKind[P]]:
+    def register(fn: Handler[P]) -> JobKind[P]:
+        kind = JobKind(name=name, payload=payload, handler=fn, max_attempts=max_attempts)
+        REGISTRY[name] = kind
+        return kind
+
+    return register
+
+
+class UnknownJobKind(LookupError):
+    pass
+
+
+def get_kind(name: str) -> JobKind[Any]:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UnknownJobKind(f"no job handler is registered for kind {name!r}") from None
+
+
+BUILTIN_MODULES = ("autopilot.notifications.tasks",)
+
+
+def load_handlers(extra: str = "") -> None:
+    """Import the modules that register job kinds (built-ins plus AUTOPILOT_JOB_MODULES)."""
+    for module in (*BUILTIN_MODULES, *(m.strip() for m in extra.split(",") if m.strip())):
+        importlib.import_module(module)

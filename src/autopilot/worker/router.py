@@ -1,0 +1,56 @@
+"""Jobs API: list and inspect the organization's jobs, engine health, retry and cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from autopilot.accounts.deps import CurrentCaller
+from autopilot.kit.deps import SessionDep, SettingsDep
+from autopilot.kit.openapi import PROBLEMS
+from autopilot.notifications.service import recent_alerts
+from autopilot.worker import schemas, service
+from autopilot.worker.health import health_report
+from autopilot.worker.models import JobStatus
+
+router = APIRouter(prefix="/api/v1", tags=["jobs"], responses=PROBLEMS)
+
+
+@router.get("/jobs")
+async def list_jobs(
+    session: SessionDep, caller: CurrentCaller,
+    status: Annotated[JobStatus | None, Query()] = None,
+    kind: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> schemas.JobPage:
+    items, total = await service.jobs.page(session, caller.org_id, status=status.value if status else None,
+                                           kind=kind, limit=limit, offset=offset)
+    return schemas.JobPage(items=[schemas.JobOut.model_validate(j) for j in items], total=total, limit=limit,
+                           offset=offset)
+
+
+@router.get("/jobs/health")
+async def jobs_health(session: SessionDep, caller: CurrentCaller, settings: SettingsDep) -> schemas.JobHealthOut:
+    return schemas.JobHealthOut.model_validate(await health_report(session, caller.org_id, settings))
+
+
+@router.get("/jobs/{job_id}")
+async def get_job(job_id: int, session: SessionDep, caller: CurrentCaller) -> schemas.JobOut:
+    return schemas.JobOut.model_validate(await service.jobs.get(session, caller.org_id, job_id))
+
+
+@router.post("/jobs/{job_id}/retry")
+async def retry_job(job_id: int, session: SessionDep, caller: CurrentCaller) -> schemas.JobOut:
+    return schemas.JobOut.model_validate(await service.retry(session, caller, job_id))
+
+
+@router.post("/jobs/{job_id}/cancel")
+async def cancel_job(job_id: int, session: SessionDep, caller: CurrentCaller) -> schemas.JobOut:
+    return schemas.JobOut.model_validate(await service.cancel(session, caller, job_id))
+
+
+@router.get("/alerts")
+async def alerts(session: SessionDep, caller: CurrentCaller) -> list[schemas.AlertOut]:
+    return [schemas.AlertOut.model_validate(a) for a in await recent_alerts(session, caller.org_id)]

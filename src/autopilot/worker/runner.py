@@ -1,0 +1,111 @@
+"""Run one attempt of one job: reconcile if needed, call the handler, record the outcome."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autopilot.kit.time import utcnow
+from autopilot.notifications.service import alert_owners
+from autopilot.worker import ledger
+from autopilot.worker.ledger import Claimed
+from autopilot.worker.metrics import JOB_LATENESS, JOB_OUTCOMES
+from autopilot.worker.models import JobStatus
+from autopilot.worker.policy import POLICY, ErrorClass, JobError, PermanentError, classify, next_run_at
+from autopilot.worker.registry import JobContext, UnknownJobKind, get_kind
+
+log = structlog.get_logger("autopilot.jobs")
+
+
+def idempotency_key(job_id: int, kind: str) -> str:
+    """Stable for the job across attempts and processes."""
+    return hashlib.sha256(f"autopilot:{kind}:{job_id}".encode()).hexdigest()[:32]
+
+
+class JobRunner:
+    """Executes claimed jobs; shared by the in-process executor and the Celery task."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, owner: str, lease_s: float,
+                 services: dict[str, Any], email_alerts: bool = False) -> None:
+        self.sessions = sessions
+        self.owner = owner
+        self.lease_s = lease_s
+        self.services = services
+        self.email_alerts = email_alerts
+        self.done = 0
+
+    async def run_delivered(self, job_id: int) -> str:
+        """A broker delivered *job_id*: start it if it is still ours to run, then run it."""
+        async with self.sessions() as session, session.begin():
+            claimed = await ledger.start(session, job_id, owner=self.owner, lease_s=self.lease_s)
+        if claimed is None:
+            return "skipped"  # a duplicate or late delivery: another runner owns (or owned) it
+        return await self.run(claimed)
+
+    async def run(self, job: Claimed) -> str:
+        """Run an attempt this runner owns; returns the job's new status."""
+        JOB_LATENESS.labels(job.kind).observe(max(0.0, (utcnow() - job.run_at).total_seconds()))
+        bound = log.bind(job_id=job.id, kind=job.kind, attempt=job.attempt)
+        try:
+            outcome = await self._attempt(job)
+        except Exception as exc:
+            error = classify(exc, utcnow())
+            outcome = await self._failed(job, error)
+            bound.warning("job failed", error_class=error.error_class.value, outcome=outcome, error=str(error))
+        else:
+            bound.debug("job finished", outcome=outcome)
+        self.done += 1
+        return outcome
+
+    async def _attempt(self, job: Claimed) -> str:
+        try:
+            spec = get_kind(job.kind)
+            payload = spec.payload.model_validate(job.payload)
+        except (UnknownJobKind, ValueError) as exc:
+            raise PermanentError(str(exc)) from exc
+        async with self.sessions() as session:
+            ctx = JobContext(job_id=job.id, org_id=job.org_id, kind=job.kind, attempt=job.attempt,
+                             idempotency_key=idempotency_key(job.id, job.kind), session=session,
+                             services=self.services)
+            previous = ErrorClass(job.error_class) if job.error_class in ErrorClass.__members__.values() else None
+            already_done = False
+            if previous is not None and POLICY[previous].reconcile_first and spec.reconciler is not None:
+                already_done = await spec.reconciler(ctx, payload)
+            if not already_done:
+                await spec.handler(ctx, payload)
+            if await ledger.succeed(session, job.id, job.attempt):
+                await session.commit()
+                JOB_OUTCOMES.labels(job.kind, JobStatus.SUCCEEDED.value, "").inc()
+                return JobStatus.SUCCEEDED.value
+            await session.rollback()  # the lease was lost: the handler's changes must not land
+            JOB_OUTCOMES.labels(job.kind, "fenced", "").inc()
+            return "fenced"
+
+    async def _failed(self, job: Claimed, error: JobError) -> str:
+        rule = POLICY[error.error_class]
+        now = utcnow()
+        message = str(error)[:2000]
+        cls = error.error_class.value
+        async with self.sessions() as session, session.begin():
+            out_of_attempts = rule.charge_attempt and job.attempt >= job.max_attempts
+            if rule.outcome == "hold":
+                status = JobStatus.HELD
+                owned = await ledger.hold(session, job.id, job.attempt, error=message, error_class=cls)
+            elif rule.outcome == "fail" or out_of_attempts:
+                status = JobStatus.FAILED if rule.outcome == "fail" else JobStatus.DEAD
+                owned = await ledger.finish_badly(session, job.id, job.attempt, status=status, error=message,
+                                                  error_class=cls)
+            else:
+                status = JobStatus.RETRY_WAIT
+                owned = await ledger.retry_later(session, job.id, job.attempt, run_at=next_run_at(error, job.attempt, now),
+                                                 error=message, error_class=cls, charge=rule.charge_attempt)
+            if owned and job.org_id is not None and status is not JobStatus.RETRY_WAIT:
+                verb = {JobStatus.HELD: "is on hold", JobStatus.FAILED: "failed", JobStatus.DEAD: "died"}[status]
+                await alert_owners(session, job.org_id, kind=f"job_{status.value}", job_id=job.id,
+                                   message=f"Job {job.id} ({job.kind}) {verb} after attempt {job.attempt}: {message}",
+                                   email=self.email_alerts and job.kind != "notifications.email")
+        JOB_OUTCOMES.labels(job.kind, status.value if owned else "fenced", cls).inc()
+        return status.value if owned else "fenced"

@@ -1,0 +1,293 @@
+"""Dispatcher loop, executors (in-process asyncio pool, or Celery), reaper and heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Protocol
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autopilot.config import Settings
+from autopilot.kit.db import make_engine, make_sessionmaker
+from autopilot.kit.time import utcnow
+from autopilot.notifications.service import alert_owners
+from autopilot.worker import ledger
+from autopilot.worker.health import late_organizations
+from autopilot.worker.ledger import Claimed
+from autopilot.worker.models import JobStatus
+from autopilot.worker.registry import load_handlers
+from autopilot.worker.runner import JobRunner
+
+log = structlog.get_logger("autopilot.jobs")
+LATENESS_CHECK_S = 60.0
+LATENESS_ALERT_P99_S = 60.0
+
+
+def process_name(role: str) -> str:
+    return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Executor(Protocol):
+    mode: str
+    starts_on_claim: bool  # the claim itself starts the run (no separate start step)
+
+    def capacity(self) -> int: ...
+
+    async def submit(self, claimed: Sequence[Claimed]) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class InProcessExecutor:
+    """Runs jobs as asyncio tasks in this process, at most *concurrency* at once."""
+
+    mode = "in-process"
+    starts_on_claim = True
+
+    def __init__(self, runner: JobRunner, concurrency: int, on_free: asyncio.Event) -> None:
+        self.runner = runner
+        self.concurrency = concurrency
+        self.running: set[asyncio.Task[str]] = set()
+        self.on_free = on_free
+
+    def capacity(self) -> int:
+        return self.concurrency - len(self.running)
+
+    async def submit(self, claimed: Sequence[Claimed]) -> None:
+        for job in claimed:
+            task = asyncio.create_task(self.runner.run(job), name=f"job-{job.id}")
+            self.running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[str]) -> None:
+        self.running.discard(task)
+        self.on_free.set()
+
+    async def stop(self) -> None:
+        # Let running attempts finish briefly; anything cut off is recovered by lease expiry.
+        if self.running:
+            await asyncio.wait(self.running, timeout=10)
+
+
+class CeleryExecutor:
+    """Hands claimed job ids to Celery workers; never more than *max_inflight* claimed at once."""
+
+    mode = "celery"
+    starts_on_claim = False
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_inflight: int) -> None:
+        from autopilot.worker.celery_app import send_job
+
+        self.sessions = sessions
+        self.max_inflight = max_inflight
+        self._send = send_job
+        self._inflight_estimate = 0
+
+    def capacity(self) -> int:
+        return self.max_inflight - self._inflight_estimate
+
+    async def refresh(self) -> None:
+        async with self.sessions() as session:
+            self._inflight_estimate = await ledger.count_claimed(session)
+
+    async def submit(self, claimed: Sequence[Claimed]) -> None:
+        ids = [c.id for c in claimed]
+        try:
+            await asyncio.to_thread(lambda: [self._send(i) for i in ids])
+        except Exception as exc:
+            # The broker is unreachable: give the claims back now rather than wait for the reaper.
+            log.warning("broker send failed; claims released", error=type(exc).__name__, jobs=len(ids))
+            async with self.sessions() as session, session.begin():
+                await ledger.release(session, claimed)
+            raise
+        self._inflight_estimate += len(ids)
+
+    async def stop(self) -> None:
+        return None
+
+
+class Dispatcher:
+    """Claims due jobs and hands them to the executor; reaps expired leases; beats."""
+
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], executor: Executor,
+                 wake: asyncio.Event, name: str | None = None) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.executor = executor
+        self.wake = wake
+        self.name = name or process_name("dispatcher")
+        self.started_at = utcnow()
+        self.claimed_total = 0
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_reap = next_beat = next_lateness = loop.time()
+        failures = 0
+        while not self._stopping.is_set():
+            now = loop.time()
+            try:
+                if now >= next_beat:
+                    await self._beat()
+                    next_beat = now + self.settings.heartbeat_interval_s
+                if now >= next_reap:
+                    await self._reap()
+                    next_reap = now + self.settings.reaper_interval_s
+                if now >= next_lateness:
+                    await self._check_lateness()
+                    next_lateness = now + LATENESS_CHECK_S
+                claimed = await self.tick()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                log.warning("dispatch tick failed", error=type(exc).__name__, detail=str(exc)[:300])
+                claimed = 0
+                await asyncio.sleep(min(5.0, 0.2 * 2**min(failures, 5)))
+            if claimed and self.executor.capacity() > 0:
+                continue  # more may be due right now
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=self.settings.dispatch_interval_s)
+            except TimeoutError:
+                pass
+
+    async def tick(self) -> int:
+        """One dispatch: claim as many due jobs as the executor can take, and hand them over."""
+        if isinstance(self.executor, CeleryExecutor):
+            await self.executor.refresh()
+        room = min(self.settings.dispatch_batch, self.executor.capacity())
+        if room <= 0:
+            return 0
+        async with self.sessions() as session, session.begin():
+            claimed = await ledger.claim_due(session, owner=self.name, limit=room, lease_s=self.settings.lease_s,
+                                             start=self.executor.starts_on_claim)
+        if claimed:
+            await self.executor.submit(claimed)
+            self.claimed_total += len(claimed)
+        return len(claimed)
+
+    async def _reap(self) -> None:
+        async with self.sessions() as session, session.begin():
+            reaped = await ledger.reap_expired(session)
+            for job in reaped:
+                if job.status == JobStatus.DEAD.value and job.org_id is not None:
+                    await alert_owners(session, job.org_id, kind="job_dead", job_id=job.id,
+                                       message=f"Job {job.id} ({job.kind}) died: its runner stopped mid-run "
+                                               "and it has no attempts left.",
+                                       email=bool(self.settings.smtp_host))
+        if reaped:
+            log.info("expired leases reaped", jobs=len(reaped))
+
+    async def _beat(self) -> None:
+        async with self.sessions() as session, session.begin():
+            await ledger.beat(session, name=self.name, role="dispatcher", mode=self.executor.mode,
+                              started_at=self.started_at, jobs_done=self.claimed_total)
+
+    async def _check_lateness(self) -> None:
+        async with self.sessions() as session, session.begin():
+            for org_id, p99 in await late_organizations(session, threshold_s=LATENESS_ALERT_P99_S):
+                await alert_owners(session, org_id, kind="jobs_late", quiet_for=timedelta(hours=1),
+                                   message=f"Scheduled work is running late: p99 lateness {p99:.0f} s over the "
+                                           "last hour (goal: under 60 s). Check the workers.",
+                                   email=bool(self.settings.smtp_host))
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.wake.set()
+
+
+class ExecutorHeartbeat:
+    """Writes the executor's heartbeat so /readyz knows work can run."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], runner: JobRunner, mode: str,
+                 interval_s: float, name: str | None = None) -> None:
+        self.sessions, self.runner, self.mode, self.interval_s = sessions, runner, mode, interval_s
+        self.name = name or process_name("executor")
+        self.started_at = utcnow()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                async with self.sessions() as session, session.begin():
+                    await ledger.beat(session, name=self.name, role="executor", mode=self.mode,
+                                      started_at=self.started_at, jobs_done=self.runner.done)
+            except Exception as exc:
+                log.warning("heartbeat failed", error=type(exc).__name__)
+            await asyncio.sleep(self.interval_s)
+
+    async def forget(self) -> None:
+        async with self.sessions() as session, session.begin():
+            await ledger.forget_heartbeat(session, self.name)
+
+
+class JobEngine:
+    """The engine as run inside `autopilot serve`: a dispatcher plus the in-process executor
+    (or, with a Celery broker configured, a dispatcher that feeds the Celery workers)."""
+
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
+        load_handlers(settings.job_modules)
+        self.settings = settings
+        self.wake = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        name = process_name("executor")
+        self.runner = JobRunner(sessions, owner=name, lease_s=settings.lease_s,
+                                services={"settings": settings}, email_alerts=bool(settings.smtp_host))
+        self.executor: Executor
+        self.heartbeat: ExecutorHeartbeat | None = None
+        if settings.celery_broker_url:
+            self.executor = CeleryExecutor(sessions, settings.celery_max_inflight)
+        else:
+            self.executor = InProcessExecutor(self.runner, settings.executor_concurrency, self.wake)
+            self.heartbeat = ExecutorHeartbeat(sessions, self.runner, "in-process", settings.heartbeat_interval_s,
+                                               name=name)
+        self.dispatcher = Dispatcher(settings, sessions, self.executor, self.wake)
+        self._unhook = ledger.on_due_work(self._wake_threadsafe)
+        self._loop = asyncio.get_running_loop()
+
+    def _wake_threadsafe(self) -> None:
+        self._loop.call_soon_threadsafe(self.wake.set)
+
+    def start(self) -> JobEngine:
+        self.tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
+        if self.heartbeat:
+            self.tasks.append(asyncio.create_task(self.heartbeat.run(), name="executor-heartbeat"))
+        return self
+
+    async def stop(self) -> None:
+        self._unhook()
+        self.dispatcher.stop()
+        for task in self.tasks:
+            if task.get_name() != "dispatcher":
+                task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.executor.stop()
+        if self.heartbeat:
+            await self.heartbeat.forget()
+
+
+async def start_in_process(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobEngine:
+    return JobEngine(settings, sessions).start()
+
+
+async def run_standalone_dispatcher(settings: Settings) -> None:
+    """`autopilot dispatcher`: claim and hand over to Celery until stopped."""
+    from autopilot.kit.logging import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    if not settings.celery_broker_url:
+        raise SystemExit("autopilot dispatcher feeds Celery workers: set AUTOPILOT_CELERY_BROKER_URL "
+                         "(without it, `autopilot serve` runs jobs in-process)")
+    engine = make_engine(settings.sqlalchemy_url)
+    job_engine = JobEngine(settings, make_sessionmaker(engine)).start()
+    log.info("dispatcher started", name=job_engine.dispatcher.name)
+    try:
+        await asyncio.gather(*job_engine.tasks)
+    finally:
+        await job_engine.stop()
+        await engine.dispose()

@@ -1,0 +1,88 @@
+"""Jobs as the organization sees them: list, inspect, retry and cancel."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autopilot.accounts.models import Role
+from autopilot.accounts.service import Caller
+from autopilot.kit.errors import Conflict, Forbidden
+from autopilot.kit.repository import TenantRepository
+from autopilot.kit.time import utcnow
+from autopilot.worker.models import Job, JobStatus
+
+RETRYABLE = {JobStatus.FAILED.value, JobStatus.DEAD.value, JobStatus.HELD.value, JobStatus.CANCELLED.value}
+CANCELLABLE = {JobStatus.SCHEDULED.value, JobStatus.RETRY_WAIT.value, JobStatus.HELD.value}
+
+
+class Jobs(TenantRepository[Job]):
+    model, noun = Job, "job"
+
+    async def page(self, session: AsyncSession, org_id: object, *, status: str | None, kind: str | None,
+                   limit: int, offset: int) -> tuple[list[Job], int]:
+        query = self.scoped(org_id)  # type: ignore[arg-type]
+        if status:
+            query = query.where(Job.status == status)
+        if kind:
+            query = query.where(Job.kind == kind)
+        total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = await session.scalars(query.order_by(Job.updated_at.desc(), Job.id.desc()).limit(limit).offset(offset))
+        return list(rows), int(total)
+
+
+jobs = Jobs()
+
+
+def _require_manager(caller: Caller) -> None:
+    if caller.role not in (Role.OWNER, Role.ADMIN):
+        raise Forbidden("only an owner or admin can retry or cancel jobs")
+
+
+async def retry(session: AsyncSession, caller: Caller, job_id: int) -> Job:
+    """Run a failed, dead, held or cancelled job again now, with a fresh set of attempts."""
+    job = await jobs.get(session, caller.org_id, job_id)
+    _require_manager(caller)
+    now = utcnow()
+    result = await session.execute(
+        update(Job).where(Job.id == job.id, Job.status.in_(RETRYABLE))
+        .values(status=JobStatus.SCHEDULED.value, run_at=now, max_attempts=Job.attempt + job_attempts(job),
+                finished_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"job {job_id} is {job.status}; only failed, dead, held or cancelled jobs can be retried")
+    await session.refresh(job)
+    return job
+
+
+def job_attempts(job: Job) -> int:
+    from autopilot.worker.registry import REGISTRY
+
+    spec = REGISTRY.get(job.kind)
+    return spec.max_attempts if spec else 3
+
+
+async def cancel(session: AsyncSession, caller: Caller, job_id: int) -> Job:
+    """Cancel a job that has not started; a running attempt cannot be recalled."""
+    job = await jobs.get(session, caller.org_id, job_id)
+    _require_manager(caller)
+    now = utcnow()
+    result = await session.execute(
+        update(Job).where(Job.id == job.id, Job.status.in_(CANCELLABLE))
+        .values(status=JobStatus.CANCELLED.value, finished_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"job {job_id} is {job.status}; only scheduled, waiting or held jobs can be cancelled")
+    await session.refresh(job)
+    return job
+
+
+async def failures(session: AsyncSession, caller: Caller, limit: int = 50) -> list[Job]:
+    query = (
+        jobs.scoped(caller.org_id)
+        .where(Job.status.in_([JobStatus.FAILED.value, JobStatus.DEAD.value, JobStatus.HELD.value]))
+        .order_by(Job.updated_at.desc()).limit(limit)
+    )
+    return list(await session.scalars(query))

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
+import autopilot.models  # noqa: F401  (every table known to the ORM, whichever command runs)
 from autopilot.config import ConfigError, Settings, get_settings
 
 app = typer.Typer(help="TechLead AutoPilot", no_args_is_help=True, add_completion=False)

@@ -56,6 +56,7 @@ class WorkerLoop:
     """The worker process's event loop, its engine and runner, and its heartbeat."""
 
     def __init__(self, settings: Settings) -> None:
+        import autopilot.models  # noqa: F401
         from autopilot.kit.db import make_engine, make_sessionmaker
         from autopilot.worker.registry import load_handlers
         from autopilot.worker.runner import JobRunner

@@ -1,0 +1,1 @@
+"""Helpers for tests: databases, servers, processes. Nothing here replaces our own code."""

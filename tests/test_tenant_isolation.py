@@ -1,0 +1,75 @@
+"""Every API route that takes an id answers 404 for another organization's id.
+
+Routes are read from the app's own route table, so a new route with a path id is covered
+automatically: it fails here until it has a factory below that makes such an id."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import tests.support.jobkinds  # noqa: F401  (registers the job kind used below)
+from autopilot.worker import ledger
+from tests.conftest import Account
+
+Factory = Callable[[httpx.AsyncClient, Account, async_sessionmaker[AsyncSession]], Awaitable[str]]
+
+
+async def a_token(client: httpx.AsyncClient, owner: Account, _s: async_sessionmaker[AsyncSession]) -> str:
+    response = await client.post("/api/v1/tokens", json={"name": "owned"}, headers=owner.auth)
+    return str(response.json()["id"])
+
+
+async def a_membership(client: httpx.AsyncClient, owner: Account, _s: async_sessionmaker[AsyncSession]) -> str:
+    return str((await client.get("/api/v1/members", headers=owner.auth)).json()[0]["id"])
+
+
+async def a_job(_c: httpx.AsyncClient, owner: Account, sessions: async_sessionmaker[AsyncSession]) -> str:
+    import uuid
+
+    async with sessions() as session, session.begin():
+        job_id = await ledger.enqueue(session, kind="test.call", payload={"url": "http://127.0.0.1:9/x"},
+                                      org_id=uuid.UUID(owner.org_id))
+    return str(job_id)
+
+
+FACTORIES: dict[str, Factory] = {"token_id": a_token, "membership_id": a_membership, "job_id": a_job}
+BODIES = {"PATCH": {"role": "editor"}, "POST": {}, "PUT": {}}
+
+
+def routes_with_ids(app: FastAPI) -> list[tuple[str, str, list[str]]]:
+    """Every (method, path, ids) of the API, from the OpenAPI document FastAPI builds from its
+    route table (included routers are not flattened into app.routes in this FastAPI)."""
+    found = []
+    for path, operations in app.openapi()["paths"].items():
+        params = re.findall(r"{(\w+)}", path)
+        if path.startswith("/api/") and params:
+            found.extend((method.upper(), path, params) for method in sorted(operations))
+    return found
+
+
+async def test_other_organizations_ids_answer_404_on_every_route(
+    app: FastAPI, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], alice: Account, bob: Account
+) -> None:
+    routes = routes_with_ids(app)
+    assert len(routes) >= 6, routes
+    missing = {p for _m, _path, params in routes for p in params} - FACTORIES.keys()
+    assert not missing, f"add a factory for path ids {missing} so tenant isolation covers them"
+    for method, path, params in routes:
+        url = path
+        for param in params:
+            url = url.replace("{" + param + "}", await FACTORIES[param](client, alice, sessions))
+        response = await client.request(method, url, headers=bob.auth, json=BODIES.get(method))
+        assert response.status_code == 404, f"{method} {path} as another organization → {response.status_code}"
+        assert response.headers["content-type"] == "application/problem+json"
+        # The owner sees the same id: it was a real id, not a made-up one.
+        if method == "GET":
+            assert (await client.get(url, headers=alice.auth)).status_code == 200, f"GET {path} as its owner"
+    # Nothing of Alice's was changed by Bob's attempts.
+    me = await client.get("/api/v1/me", headers=alice.auth)
+    assert me.json()["role"] == "owner"
+    assert len((await client.get("/api/v1/tokens", headers=alice.auth)).json()) >= 1

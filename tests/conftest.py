@@ -136,3 +136,19 @@ def artifacts() -> Iterator[Path]:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"CI={os.environ.get('CI', '')!r}: PostgreSQL and Redis are {'required' if databases.IN_CI else 'optional'}"
+
+
+@pytest.fixture(scope="session")
+def recorder_process() -> Iterator[Any]:
+    from tests.support.recorder import RecorderProcess
+
+    process = RecorderProcess()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def recorder(recorder_process: Any) -> Any:
+    """The local stand-in for the outside world, emptied for each test."""
+    httpx.post(f"{recorder_process.base}/reset", timeout=10)
+    return recorder_process

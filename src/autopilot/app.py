@@ -64,7 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router.router)
     from autopilot.worker.router import router as jobs_router
 
+    from autopilot.worker.pages import router as jobs_pages
+
     app.include_router(jobs_router)
+    app.include_router(jobs_pages)
     app.include_router(account_pages.router)
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -108,7 +108,7 @@ async def claim_due(session: AsyncSession, *, owner: str, limit: int, lease_s: f
         .execution_options(synchronize_session=False)
     )
     rows = (await session.execute(stmt)).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: -c.priority)
+    return sorted((Claimed(*row) for row in rows), key=lambda c: (-c.priority, c.run_at, c.id))
 
 
 async def start(session: AsyncSession, job_id: int, *, owner: str, lease_s: float,

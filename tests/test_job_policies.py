@@ -1,0 +1,140 @@
+"""Each error class gets its own policy: backoff, Retry-After, hold, fail fast, reconcile first."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import tests.support.jobkinds  # noqa: F401
+from autopilot.kit.time import utcnow
+from autopilot.notifications.models import Alert
+from autopilot.worker import ledger
+from autopilot.worker.models import Job
+from autopilot.worker.runner import JobRunner
+from tests.test_job_ledger import an_org, get_job
+
+CLOSED_PORT = "http://127.0.0.1:9/effect"  # nothing listens: the request never leaves
+
+
+async def setup(sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any], **options: Any) -> tuple[
+        uuid.UUID, int, JobRunner]:
+    org_id = await an_org(sessions)
+    async with sessions() as session, session.begin():
+        job_id = await ledger.enqueue(session, kind="test.call", payload=payload, org_id=org_id, **options)
+    return org_id, job_id, JobRunner(sessions, owner="test-runner", lease_s=30, services={})
+
+
+async def run_due(sessions: async_sessionmaker[AsyncSession], runner: JobRunner, *, at: Any = None) -> str:
+    """Claim what is due at *at* (default now) and run it, as the in-process executor does."""
+    async with sessions() as session, session.begin():
+        (claimed,) = await ledger.claim_due(session, owner="test", limit=1, lease_s=30, start=True, now=at)
+    return await runner.run(claimed)
+
+
+async def alerts(sessions: async_sessionmaker[AsyncSession], org_id: uuid.UUID) -> list[str]:
+    async with sessions() as session:
+        return list(await session.scalars(select(Alert.kind).where(Alert.org_id == org_id)))
+
+
+async def test_transient_failures_back_off_exponentially_then_die_and_alert_owners(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    org_id, job_id, runner = await setup(sessions, {"url": CLOSED_PORT}, max_attempts=3)
+    waits = []
+    at = utcnow()
+    for _ in range(2):
+        before = utcnow()
+        assert await run_due(sessions, runner, at=at) == "retry_wait"
+        job = await get_job(sessions, job_id)
+        assert job.error_class == "transient"
+        waits.append((job.run_at - before).total_seconds())
+        at = job.run_at
+    assert 0.9 <= waits[0] <= 2.1  # attempt 1: within [1, 2] s
+    assert 1.9 <= waits[1] <= 4.1  # attempt 2: within [2, 4] s
+    assert await run_due(sessions, runner, at=at) == "dead"
+    job = await get_job(sessions, job_id)
+    assert (job.status, job.attempt) == ("dead", 3)
+    assert "could not connect" in (job.last_error or "")
+    assert await alerts(sessions, org_id) == ["job_dead"]
+
+
+async def test_rate_limited_waits_for_retry_after_without_using_an_attempt(
+    sessions: async_sessionmaker[AsyncSession], recorder: Any
+) -> None:
+    _org, job_id, runner = await setup(sessions, {"url": recorder.url(fail=1, status=429, retry_after=120)},
+                                       max_attempts=1)
+    before = utcnow()
+    assert await run_due(sessions, runner) == "retry_wait"
+    job = await get_job(sessions, job_id)
+    assert job.error_class == "rate_limited"
+    assert 119 <= (job.run_at - before).total_seconds() <= 121
+    assert job.max_attempts == 2  # the 429 did not use up the only attempt
+    async with sessions() as session, session.begin():
+        assert await ledger.claim_due(session, owner="t", limit=1, lease_s=30, start=True) == []  # not before
+    assert await run_due(sessions, runner, at=job.run_at) == "succeeded"
+
+
+async def test_auth_failure_holds_the_job_without_burning_attempts_until_retried(
+    sessions: async_sessionmaker[AsyncSession], recorder: Any
+) -> None:
+    org_id, job_id, runner = await setup(sessions, {"url": recorder.url(fail=1, status=401)}, max_attempts=1)
+    assert await run_due(sessions, runner) == "held"
+    job = await get_job(sessions, job_id)
+    assert (job.status, job.error_class, job.attempt, job.max_attempts) == ("held", "auth", 1, 2)
+    assert "reconnect" in (job.last_error or "")
+    assert await alerts(sessions, org_id) == ["job_held"]
+    async with sessions() as session, session.begin():  # a held job is never claimed
+        assert await ledger.claim_due(session, owner="t", limit=5, lease_s=30, start=True,
+                                      now=utcnow() + timedelta(days=1)) == []
+
+
+async def test_permanent_failure_fails_at_once_with_the_reason(
+    sessions: async_sessionmaker[AsyncSession], recorder: Any
+) -> None:
+    org_id, job_id, runner = await setup(sessions, {"url": recorder.url(fail=9, status=422)}, max_attempts=5)
+    assert await run_due(sessions, runner) == "failed"
+    job = await get_job(sessions, job_id)
+    assert (job.status, job.attempt, job.error_class) == ("failed", 1, "permanent")
+    assert "HTTP 422" in (job.last_error or "")
+    assert await alerts(sessions, org_id) == ["job_failed"]
+
+
+async def test_ambiguous_outcome_is_reconciled_before_any_retry(
+    sessions: async_sessionmaker[AsyncSession], recorder: Any
+) -> None:
+    payload = {"url": recorder.url(lose=1), "reconcile_url": f"{recorder.base}/seen"}
+    _org, job_id, runner = await setup(sessions, payload)
+    assert await run_due(sessions, runner) == "retry_wait"  # effect applied, answer lost (502)
+    job = await get_job(sessions, job_id)
+    assert job.error_class == "ambiguous"
+    assert await run_due(sessions, runner, at=job.run_at) == "succeeded"
+    records = recorder.records()
+    assert len(records["requests"]) == 1  # the reconcile step saw the effect: no second call
+    assert list(records["effects"].values()) == [1]
+
+
+async def test_without_a_reconcile_lookup_the_retry_reuses_the_idempotency_key(
+    sessions: async_sessionmaker[AsyncSession], recorder: Any
+) -> None:
+    _org, job_id, runner = await setup(sessions, {"url": recorder.url(lose=1)})
+    assert await run_due(sessions, runner) == "retry_wait"
+    job = await get_job(sessions, job_id)
+    assert await run_due(sessions, runner, at=job.run_at) == "succeeded"
+    records = recorder.records()
+    keys = {key for key, _attempt, _t in records["requests"]}
+    assert len(records["requests"]) == 2 and len(keys) == 1  # same key both times
+    assert list(records["effects"].values()) == [1]  # so the effect happened once
+
+
+async def test_a_successful_run_commits_and_clears_the_error(
+    sessions: async_sessionmaker[AsyncSession], recorder: Any
+) -> None:
+    _org, job_id, runner = await setup(sessions, {"url": recorder.url()})
+    assert await run_due(sessions, runner) == "succeeded"
+    async with sessions() as session:
+        job = await session.scalar(select(Job).where(Job.id == job_id))
+    assert job is not None and job.finished_at is not None and job.last_error is None

@@ -131,7 +131,7 @@ def rotate_keys() -> None:
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(help="threads per worker process")] = 32,
-    queues: Annotated[str, typer.Option()] = "autopilot",
+    queues: Annotated[str | None, typer.Option(help="default: AUTOPILOT_CELERY_QUEUE")] = None,
 ) -> None:
     """Start a Celery worker (needs AUTOPILOT_CELERY_BROKER_URL)."""
     from autopilot.worker.celery_app import run_worker

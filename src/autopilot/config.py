@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     heartbeat_stale_s: float = 30.0
     run_job_engine: bool = True
     celery_max_inflight: int = 2000
+    celery_queue: str = "autopilot"
     # Extra modules that register job kinds (comma-separated), imported by every executor.
     job_modules: str = ""
     # Outbound e-mail for alerts (optional)

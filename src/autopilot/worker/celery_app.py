@@ -13,7 +13,6 @@ from celery import Celery
 from autopilot.config import Settings, get_settings
 
 TASK_NAME = "autopilot.run_job"
-QUEUE = "autopilot"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -23,7 +22,7 @@ def make_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_ignore_result=True,  # the ledger holds outcomes
-        task_default_queue=QUEUE,
+        task_default_queue=settings.celery_queue,
         # We never send ETA tasks; the visibility timeout only bounds redelivery after a crash,
         # and the ledger's lease (not the broker) decides whether a redelivery may run.
         broker_transport_options={"visibility_timeout": 3600},
@@ -49,7 +48,8 @@ def celery_app() -> Celery:
 
 
 def send_job(job_id: int) -> None:
-    celery_app().send_task(TASK_NAME, args=[job_id], queue=QUEUE)
+    app = celery_app()
+    app.send_task(TASK_NAME, args=[job_id], queue=app.conf.task_default_queue)
 
 
 class WorkerLoop:
@@ -100,7 +100,7 @@ def _register(celery: Celery) -> None:
         return worker_loop().run(job_id)
 
 
-def run_worker(settings: Settings, *, concurrency: int, queues: str) -> None:
+def run_worker(settings: Settings, *, concurrency: int, queues: str | None) -> None:
     """`autopilot worker`: a Celery worker with a thread pool (the work is I/O-bound)."""
     if not settings.celery_broker_url:
         raise SystemExit("set AUTOPILOT_CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) to run a worker")
@@ -110,6 +110,6 @@ def run_worker(settings: Settings, *, concurrency: int, queues: str) -> None:
     celery = celery_app()
     _register(celery)
     worker_loop()  # start the loop and heartbeat before taking work
-    argv: list[Any] = ["worker", "--pool=threads", f"--concurrency={concurrency}", f"--queues={queues}",
+    argv: list[Any] = ["worker", "--pool=threads", f"--concurrency={concurrency}", f"--queues={queues or settings.celery_queue}",
                        "--without-gossip", "--without-mingle", "--loglevel=WARNING"]
     celery.worker_main(argv)

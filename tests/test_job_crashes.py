@@ -1,0 +1,184 @@
+"""Crash tests with real processes: workers SIGKILLed mid-run, two dispatchers and two Celery
+workers at once, and Redis gone for 10 s. Every job must end succeeded, none lost, and the
+outside world must see each job's effect once and no attempt twice."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+import tests.support.jobkinds  # noqa: F401
+from autopilot.kit.db import make_engine, make_sessionmaker
+from autopilot.worker import ledger
+from autopilot.worker.models import Job
+from autopilot.worker.runner import idempotency_key
+from tests.support import databases
+from tests.support.processes import Processes, status_counts, wait_until_all
+from tests.support.recorder import free_port
+
+pytestmark = pytest.mark.slow
+JOBS = 2000
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+async def enqueue_many(url: str, count: int, target: str) -> list[int]:
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            return [await ledger.enqueue(session, kind="test.call", payload={"url": target}, org_id=None,
+                                         max_attempts=20) for _ in range(count)]
+    finally:
+        await engine.dispose()
+
+
+async def attempts_by_job(url: str) -> dict[int, int]:
+    from sqlalchemy import select
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return {i: a for i, a in (await session.execute(select(Job.id, Job.attempt))).all()}
+    finally:
+        await engine.dispose()
+
+
+async def wait_for_progress(url: str, at_least: int, timeout: float = 60) -> None:
+    async with asyncio.timeout(timeout):
+        while (await status_counts(url)).get("succeeded", 0) < at_least:
+            await asyncio.sleep(0.2)
+
+
+async def assert_effectively_once(url: str, ids: list[int], records: dict[str, Any]) -> dict[str, int]:
+    """Each job's effect exactly once, no (job, attempt) seen twice, and the ledger agrees."""
+    keys = {idempotency_key(i, "test.call"): i for i in ids}
+    effects: dict[str, int] = records["effects"]
+    assert set(effects) == set(keys), "every job's effect reached the server"
+    assert set(effects.values()) == {1}, "no effect applied twice"
+    per_attempt = Counter((key, attempt) for key, attempt, _t in records["requests"])
+    repeated = [k for k, n in per_attempt.items() if n > 1]
+    assert not repeated, f"attempts that ran twice: {repeated[:5]}"
+    attempts = await attempts_by_job(url)
+    requests_per_job = Counter(keys[key] for key, _a, _t in records["requests"])
+    assert all(requests_per_job[i] <= attempts[i] for i in ids), "the ledger fences every request"
+    return {"requests": len(records["requests"]), "retried_jobs": sum(1 for i in ids if attempts[i] > 1),
+            "repeated_requests": len(records["requests"]) - len(ids)}
+
+
+def redis_or_fail(url: str = REDIS_URL) -> None:
+    try:
+        redis.Redis.from_url(url, socket_timeout=3).ping()
+    except redis.RedisError as exc:
+        if databases.IN_CI:
+            pytest.fail(f"Redis is required under CI=true but does not answer: {exc}")
+        pytest.skip(f"Redis is not running here: {exc}")
+
+
+def base_env(tmp_path: Path, url: str) -> dict[str, str]:
+    return {
+        "AUTOPILOT_DATABASE_URL": url, "AUTOPILOT_DATA_DIR": str(tmp_path / "data"), "AUTOPILOT_ENV": "test",
+        "AUTOPILOT_JOB_MODULES": "tests.support.jobkinds", "AUTOPILOT_LEASE_S": "4",
+        "AUTOPILOT_REAPER_INTERVAL_S": "0.5", "AUTOPILOT_HEARTBEAT_INTERVAL_S": "1",
+        "AUTOPILOT_DISPATCH_INTERVAL_S": "0.2", "AUTOPILOT_LOG_LEVEL": "WARNING",
+    }
+
+
+async def test_sqlite_in_process_loses_nothing_when_the_server_is_killed_repeatedly(
+    sqlite_template: Path, tmp_path: Path, recorder: Any
+) -> None:
+    url = databases.sqlite_copy(sqlite_template, tmp_path)
+    ids = await enqueue_many(url, JOBS, recorder.url(delay=0.05))
+    env = {**base_env(tmp_path, url), "AUTOPILOT_EXECUTOR_CONCURRENCY": "20", "AUTOPILOT_PORT": str(free_port())}
+    processes = Processes(env, tmp_path)
+    try:
+        for kill in range(1, 5):
+            server = processes.start("serve", name="serve")
+            await wait_for_progress(url, kill * 250)
+            processes.kill(server)
+        processes.start("serve", name="serve")
+        counts = await wait_until_all(url, JOBS, "succeeded", timeout=300)
+    finally:
+        processes.stop_all()
+    assert counts == {"succeeded": JOBS}
+    figures = await assert_effectively_once(url, ids, recorder.records())
+    assert figures["retried_jobs"] > 0, "the kills hit jobs in flight"
+    print(f"sqlite/in-process, 4 SIGKILLs: {figures}")
+
+
+@pytest.fixture
+async def postgres(postgres_url: str | None) -> Any:
+    if postgres_url is None:
+        pytest.skip("PostgreSQL is not running here (it is required under CI=true)")
+    engine = make_engine(postgres_url)
+    await databases.truncate_all(engine)
+    yield postgres_url
+    await databases.truncate_all(engine)
+    await engine.dispose()
+
+
+def celery_env(tmp_path: Path, url: str, broker: str) -> dict[str, str]:
+    return {**base_env(tmp_path, url), "AUTOPILOT_CELERY_BROKER_URL": broker,
+            "AUTOPILOT_CELERY_QUEUE": f"autopilot-test-{uuid.uuid4().hex[:8]}", "AUTOPILOT_CELERY_MAX_INFLIGHT": "200"}
+
+
+async def test_postgres_two_dispatchers_two_celery_workers_killed_repeatedly_run_each_attempt_once(
+    postgres: str, tmp_path: Path, recorder: Any
+) -> None:
+    redis_or_fail()
+    ids = await enqueue_many(postgres, JOBS, recorder.url(delay=0.05))
+    processes = Processes(celery_env(tmp_path, postgres, REDIS_URL), tmp_path)
+    try:
+        dispatchers = [processes.start("dispatcher", name=f"dispatcher{i}") for i in range(2)]
+        workers = [processes.start("worker", "--concurrency=10", name=f"worker{i}") for i in range(2)]
+        for kill in range(1, 4):
+            await wait_for_progress(postgres, kill * 350, timeout=120)
+            for i, worker in enumerate(workers):
+                processes.kill(worker)
+                workers[i] = processes.start("worker", "--concurrency=10", name=f"worker{i}")
+            if kill == 2:  # a dispatcher dies too; the other one carries on
+                processes.kill(dispatchers[0])
+        counts = await wait_until_all(postgres, JOBS, "succeeded", timeout=300)
+        assert dispatchers[1].poll() is None
+    finally:
+        processes.stop_all()
+    assert counts == {"succeeded": JOBS}
+    figures = await assert_effectively_once(postgres, ids, recorder.records())
+    assert figures["retried_jobs"] > 0, "the kills hit jobs in flight"
+    print(f"postgres/celery, 2 dispatchers + 2 workers, 3 rounds of SIGKILL: {figures}")
+
+
+async def test_redis_down_for_ten_seconds_loses_nothing(postgres: str, tmp_path: Path, recorder: Any) -> None:
+    redis_or_fail()  # the suite's Redis must be there; this test stops only a Redis of its own
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is needed to start a private Redis for the outage test")
+    port = free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    private = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ids = await enqueue_many(postgres, 600, recorder.url(delay=0.05))
+    processes = Processes(celery_env(tmp_path, postgres, f"redis://127.0.0.1:{port}/0"), tmp_path)
+    try:
+        await asyncio.sleep(0.3)
+        processes.start("dispatcher", name="dispatcher")
+        processes.start("worker", "--concurrency=10", name="worker")
+        await wait_for_progress(postgres, 150, timeout=120)
+        private.terminate()  # Redis goes away, with whatever it held in memory
+        private.wait(10)
+        during = (await status_counts(postgres)).get("succeeded", 0)
+        await asyncio.sleep(10)
+        private = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        counts = await wait_until_all(postgres, 600, "succeeded", timeout=300)
+    finally:
+        processes.stop_all()
+        private.terminate()
+        private.wait(10)
+    assert counts == {"succeeded": 600}
+    assert during < 600, "the outage happened mid-run"
+    await assert_effectively_once(postgres, ids, recorder.records())

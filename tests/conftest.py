@@ -61,9 +61,17 @@ async def database_url(
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        env="test", data_dir=tmp_path / "data", database_url=database_url, secret_key="t" * 48,
-        encryption_keys=Fernet.generate_key().decode(), run_job_engine=False, log_json=True,
-        lease_s=5, reaper_interval_s=0.5, heartbeat_interval_s=0.5, dispatch_interval_s=0.2,
+        env="test",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="t" * 48,
+        encryption_keys=Fernet.generate_key().decode(),
+        run_job_engine=False,
+        log_json=True,
+        lease_s=5,
+        reaper_interval_s=0.5,
+        heartbeat_interval_s=0.5,
+        dispatch_interval_s=0.2,
         job_modules="tests.support.jobkinds",
     )
 
@@ -109,8 +117,9 @@ class Account:
 
 async def make_account(client: httpx.AsyncClient, email: str, org: str = "Acme", **extra: Any) -> Account:
     password = "correct horse battery staple"
-    created = await client.post("/api/v1/auth/signup",
-                                json={"email": email, "password": password, "organization_name": org, **extra})
+    created = await client.post(
+        "/api/v1/auth/signup", json={"email": email, "password": password, "organization_name": org, **extra}
+    )
     assert created.status_code == 201, created.text
     login = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.text

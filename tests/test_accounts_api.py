@@ -92,14 +92,18 @@ async def test_personal_tokens_are_shown_once_listed_and_revocable(client: httpx
 
 
 async def test_owner_invites_a_member_who_joins_with_the_given_role(client: httpx.AsyncClient, alice: Account) -> None:
-    invited = await client.post("/api/v1/invitations", json={"email": "carol@example.com", "role": "approver"},
-                                headers=alice.auth)
+    invited = await client.post(
+        "/api/v1/invitations", json={"email": "carol@example.com", "role": "approver"}, headers=alice.auth
+    )
     assert invited.status_code == 201
-    accepted = await client.post("/api/v1/invitations/accept", json={
-        "token": invited.json()["accept_token"], "password": "carol's long password", "timezone": "Asia/Tokyo"})
+    accepted = await client.post(
+        "/api/v1/invitations/accept",
+        json={"token": invited.json()["accept_token"], "password": "carol's long password", "timezone": "Asia/Tokyo"},
+    )
     assert accepted.status_code == 201
-    login = await client.post("/api/v1/auth/login", json={"email": "carol@example.com",
-                                                          "password": "carol's long password"})
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": "carol@example.com", "password": "carol's long password"}
+    )
     carol = {"Authorization": f"Bearer {login.json()['access_token']}"}
     me = (await client.get("/api/v1/me", headers=carol)).json()
     assert (me["organization"]["id"], me["role"], me["timezone"]) == (alice.org_id, "approver", "Asia/Tokyo")
@@ -107,8 +111,10 @@ async def test_owner_invites_a_member_who_joins_with_the_given_role(client: http
     refused = await client.post("/api/v1/invitations", json={"email": "dan@example.com"}, headers=carol)
     assert refused.status_code == 403
     # The invitation is single-use.
-    again = await client.post("/api/v1/invitations/accept", json={
-        "token": invited.json()["accept_token"], "password": "carol's long password"})
+    again = await client.post(
+        "/api/v1/invitations/accept",
+        json={"token": invited.json()["accept_token"], "password": "carol's long password"},
+    )
     assert again.status_code == 404
 
 

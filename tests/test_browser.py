@@ -108,9 +108,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             assert health.status_code == 200, health.text
         except (TimeoutError, AssertionError) as exc:
             tail = log_path.read_text(errors="replace")[-4000:]
-            pytest.fail(
-                f"the server did not become healthy ({exc}); exit code {process.poll()}; log:\n{tail}"
-            )
+            pytest.fail(f"the server did not become healthy ({exc}); exit code {process.poll()}; log:\n{tail}")
         yield base
     finally:
         process.terminate()
@@ -143,9 +141,7 @@ class Problems:
 
 
 @pytest.fixture
-def context(
-    playwright: Playwright, chromium_path: str, server: str, tmp_path: Path
-) -> Iterator[BrowserContext]:
+def context(playwright: Playwright, chromium_path: str, server: str, tmp_path: Path) -> Iterator[BrowserContext]:
     """A fresh browser profile per test at a phone's size, with the browser clock in Sao Paulo."""
     browser_context = playwright.chromium.launch_persistent_context(
         str(tmp_path / "chromium-profile"),
@@ -194,9 +190,7 @@ def log_in(page: Page, server: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def test_welcome_page_fits_a_phone_and_offers_sign_up_and_log_in(
-    page: Page, server: str, artifacts: Path
-) -> None:
+def test_welcome_page_fits_a_phone_and_offers_sign_up_and_log_in(page: Page, server: str, artifacts: Path) -> None:
     page.goto(f"{server}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("TechLead AutoPilot")
     signup = page.get_by_role("link", name="Create an account")
@@ -215,9 +209,7 @@ def test_welcome_page_fits_a_phone_and_offers_sign_up_and_log_in(
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
 
 
-def test_sign_up_log_out_log_in_and_the_time_zone_setting_sticks(
-    page: Page, server: str, artifacts: Path
-) -> None:
+def test_sign_up_log_out_log_in_and_the_time_zone_setting_sticks(page: Page, server: str, artifacts: Path) -> None:
     email = unique_email()
 
     # Sign up. The form pre-selects the browser's own zone; this user picks UTC instead.

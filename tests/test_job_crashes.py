@@ -33,8 +33,10 @@ async def enqueue_many(url: str, count: int, target: str) -> list[int]:
     engine = make_engine(url)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
-            return [await ledger.enqueue(session, kind="test.call", payload={"url": target}, org_id=None,
-                                         max_attempts=20) for _ in range(count)]
+            return [
+                await ledger.enqueue(session, kind="test.call", payload={"url": target}, org_id=None, max_attempts=20)
+                for _ in range(count)
+            ]
     finally:
         await engine.dispose()
 
@@ -68,8 +70,11 @@ async def assert_effectively_once(url: str, ids: list[int], records: dict[str, A
     attempts = await attempts_by_job(url)
     requests_per_job = Counter(keys[key] for key, _a, _t in records["requests"])
     assert all(requests_per_job[i] <= attempts[i] for i in ids), "the ledger fences every request"
-    return {"requests": len(records["requests"]), "retried_jobs": sum(1 for i in ids if attempts[i] > 1),
-            "repeated_requests": len(records["requests"]) - len(ids)}
+    return {
+        "requests": len(records["requests"]),
+        "retried_jobs": sum(1 for i in ids if attempts[i] > 1),
+        "repeated_requests": len(records["requests"]) - len(ids),
+    }
 
 
 def redis_or_fail(url: str = REDIS_URL) -> None:
@@ -83,10 +88,15 @@ def redis_or_fail(url: str = REDIS_URL) -> None:
 
 def base_env(tmp_path: Path, url: str) -> dict[str, str]:
     return {
-        "AUTOPILOT_DATABASE_URL": url, "AUTOPILOT_DATA_DIR": str(tmp_path / "data"), "AUTOPILOT_ENV": "test",
-        "AUTOPILOT_JOB_MODULES": "tests.support.jobkinds", "AUTOPILOT_LEASE_S": "4",
-        "AUTOPILOT_REAPER_INTERVAL_S": "0.5", "AUTOPILOT_HEARTBEAT_INTERVAL_S": "1",
-        "AUTOPILOT_DISPATCH_INTERVAL_S": "0.2", "AUTOPILOT_LOG_LEVEL": "WARNING",
+        "AUTOPILOT_DATABASE_URL": url,
+        "AUTOPILOT_DATA_DIR": str(tmp_path / "data"),
+        "AUTOPILOT_ENV": "test",
+        "AUTOPILOT_JOB_MODULES": "tests.support.jobkinds",
+        "AUTOPILOT_LEASE_S": "4",
+        "AUTOPILOT_REAPER_INTERVAL_S": "0.5",
+        "AUTOPILOT_HEARTBEAT_INTERVAL_S": "1",
+        "AUTOPILOT_DISPATCH_INTERVAL_S": "0.2",
+        "AUTOPILOT_LOG_LEVEL": "WARNING",
     }
 
 
@@ -124,8 +134,12 @@ async def postgres(postgres_url: str | None) -> Any:
 
 
 def celery_env(tmp_path: Path, url: str, broker: str) -> dict[str, str]:
-    return {**base_env(tmp_path, url), "AUTOPILOT_CELERY_BROKER_URL": broker,
-            "AUTOPILOT_CELERY_QUEUE": f"autopilot-test-{uuid.uuid4().hex[:8]}", "AUTOPILOT_CELERY_MAX_INFLIGHT": "200"}
+    return {
+        **base_env(tmp_path, url),
+        "AUTOPILOT_CELERY_BROKER_URL": broker,
+        "AUTOPILOT_CELERY_QUEUE": f"autopilot-test-{uuid.uuid4().hex[:8]}",
+        "AUTOPILOT_CELERY_MAX_INFLIGHT": "200",
+    }
 
 
 async def test_postgres_two_dispatchers_two_celery_workers_killed_repeatedly_run_each_attempt_once(

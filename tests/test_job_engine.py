@@ -19,8 +19,9 @@ from tests.test_job_ledger import get_job
 CLOSED_PORT = "http://127.0.0.1:9/effect"
 
 
-async def wait_for_status(sessions: async_sessionmaker[AsyncSession], job_id: int, status: str,
-                          timeout: float = 15) -> None:
+async def wait_for_status(
+    sessions: async_sessionmaker[AsyncSession], job_id: int, status: str, timeout: float = 15
+) -> None:
     async with asyncio.timeout(timeout):
         while (await get_job(sessions, job_id)).status != status:
             await asyncio.sleep(0.05)
@@ -47,8 +48,10 @@ async def test_the_engine_runs_a_batch_with_each_effect_once(
     engine = JobEngine(settings, sessions).start()
     try:
         async with sessions() as session, session.begin():
-            ids = [await ledger.enqueue(session, kind="test.call", payload={"url": recorder.url(delay=0.01)},
-                                        org_id=None) for _ in range(200)]
+            ids = [
+                await ledger.enqueue(session, kind="test.call", payload={"url": recorder.url(delay=0.01)}, org_id=None)
+                for _ in range(200)
+            ]
         for job_id in ids:
             await wait_for_status(sessions, job_id, "succeeded")
     finally:
@@ -59,8 +62,9 @@ async def test_the_engine_runs_a_batch_with_each_effect_once(
 
 async def enqueue_for(app: Any, account: Account, url: str, **options: Any) -> int:
     async with app.state.sessions() as session, session.begin():
-        return await ledger.enqueue(session, kind="test.call", payload={"url": url},
-                                    org_id=uuid.UUID(account.org_id), **options)
+        return await ledger.enqueue(
+            session, kind="test.call", payload={"url": url}, org_id=uuid.UUID(account.org_id), **options
+        )
 
 
 async def test_owners_list_filter_retry_and_cancel_their_jobs(
@@ -136,8 +140,9 @@ async def test_a_dead_job_is_listed_on_the_failures_page_with_retry_and_cancel(
     await enqueue_for(app, alice, CLOSED_PORT, max_attempts=1)
     from autopilot.worker.runner import JobRunner
 
-    assert await run_due(app.state.sessions, JobRunner(app.state.sessions, owner="t", lease_s=30, services={})) \
-        == "dead"
+    assert (
+        await run_due(app.state.sessions, JobRunner(app.state.sessions, owner="t", lease_s=30, services={})) == "dead"
+    )
     page = await client.get("/jobs")
     assert page.status_code == 303  # logged out: go and log in
     # Log in through the web form, then look at the page.

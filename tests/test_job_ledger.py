@@ -75,12 +75,15 @@ async def test_only_due_jobs_are_claimed_oldest_first(sessions: async_sessionmak
     org_id = await an_org(sessions)
     now = utcnow()
     async with sessions() as session, session.begin():
-        later = await ledger.enqueue(session, kind="test.call", payload=URL, org_id=org_id,
-                                     run_at=now + timedelta(hours=1))
-        newer = await ledger.enqueue(session, kind="test.call", payload=URL, org_id=org_id,
-                                     run_at=now - timedelta(seconds=1))
-        older = await ledger.enqueue(session, kind="test.call", payload=URL, org_id=org_id,
-                                     run_at=now - timedelta(seconds=5))
+        later = await ledger.enqueue(
+            session, kind="test.call", payload=URL, org_id=org_id, run_at=now + timedelta(hours=1)
+        )
+        newer = await ledger.enqueue(
+            session, kind="test.call", payload=URL, org_id=org_id, run_at=now - timedelta(seconds=1)
+        )
+        older = await ledger.enqueue(
+            session, kind="test.call", payload=URL, org_id=org_id, run_at=now - timedelta(seconds=5)
+        )
     async with sessions() as session, session.begin():
         claimed = await ledger.claim_due(session, owner="t", limit=10, lease_s=30, start=False, now=now)
     assert [c.id for c in claimed] == [older, newer]

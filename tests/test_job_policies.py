@@ -20,8 +20,9 @@ from tests.test_job_ledger import an_org, get_job
 CLOSED_PORT = "http://127.0.0.1:9/effect"  # nothing listens: the request never leaves
 
 
-async def setup(sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any], **options: Any) -> tuple[
-        uuid.UUID, int, JobRunner]:
+async def setup(
+    sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any], **options: Any
+) -> tuple[uuid.UUID, int, JobRunner]:
     org_id = await an_org(sessions)
     async with sessions() as session, session.begin():
         job_id = await ledger.enqueue(session, kind="test.call", payload=payload, org_id=org_id, **options)
@@ -65,8 +66,9 @@ async def test_transient_failures_back_off_exponentially_then_die_and_alert_owne
 async def test_rate_limited_waits_for_retry_after_without_using_an_attempt(
     sessions: async_sessionmaker[AsyncSession], recorder: Any
 ) -> None:
-    _org, job_id, runner = await setup(sessions, {"url": recorder.url(fail=1, status=429, retry_after=120)},
-                                       max_attempts=1)
+    _org, job_id, runner = await setup(
+        sessions, {"url": recorder.url(fail=1, status=429, retry_after=120)}, max_attempts=1
+    )
     before = utcnow()
     assert await run_due(sessions, runner) == "retry_wait"
     job = await get_job(sessions, job_id)
@@ -88,8 +90,12 @@ async def test_auth_failure_holds_the_job_without_burning_attempts_until_retried
     assert "reconnect" in (job.last_error or "")
     assert await alerts(sessions, org_id) == ["job_held"]
     async with sessions() as session, session.begin():  # a held job is never claimed
-        assert await ledger.claim_due(session, owner="t", limit=5, lease_s=30, start=True,
-                                      now=utcnow() + timedelta(days=1)) == []
+        assert (
+            await ledger.claim_due(
+                session, owner="t", limit=5, lease_s=30, start=True, now=utcnow() + timedelta(days=1)
+            )
+            == []
+        )
 
 
 async def test_permanent_failure_fails_at_once_with_the_reason(

@@ -52,10 +52,16 @@ async def test_rotate_keys_lets_the_old_key_be_removed(
 ) -> None:
     old, new = settings.encryption_keys, Fernet.generate_key().decode()
     org_id = await store_one(sessions, KeyRing(old))
-    env = {**os.environ, "AUTOPILOT_DATABASE_URL": settings.sqlalchemy_url, "AUTOPILOT_ENCRYPTION_KEYS": f"{new},{old}",
-           "AUTOPILOT_DATA_DIR": str(settings.data_dir), "AUTOPILOT_SECRET_KEY": settings.secret_key}
-    done = subprocess.run([sys.executable, "-m", "autopilot.cli", "rotate-keys"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {
+        **os.environ,
+        "AUTOPILOT_DATABASE_URL": settings.sqlalchemy_url,
+        "AUTOPILOT_ENCRYPTION_KEYS": f"{new},{old}",
+        "AUTOPILOT_DATA_DIR": str(settings.data_dir),
+        "AUTOPILOT_SECRET_KEY": settings.secret_key,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "autopilot.cli", "rotate-keys"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert "re-encrypted 1 secret" in done.stdout
     async with sessions() as session:

@@ -27,10 +27,15 @@ def test_production_refuses_a_missing_or_weak_secret_key(tmp_path: Path, key: st
 
 
 def test_production_refusal_reaches_the_command_line_as_a_readable_message(tmp_path: Path) -> None:
-    env = {**os.environ, "AUTOPILOT_ENV": "production", "AUTOPILOT_SECRET_KEY": "changeme",
-           "AUTOPILOT_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "autopilot.cli", "migrate"], env=env, capture_output=True, text=True,
-                          timeout=60)
+    env = {
+        **os.environ,
+        "AUTOPILOT_ENV": "production",
+        "AUTOPILOT_SECRET_KEY": "changeme",
+        "AUTOPILOT_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "autopilot.cli", "migrate"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2
     assert "AUTOPILOT_SECRET_KEY is missing or weak" in done.stderr
     assert "Traceback" not in done.stderr

@@ -32,8 +32,9 @@ async def a_job(_c: httpx.AsyncClient, owner: Account, sessions: async_sessionma
     import uuid
 
     async with sessions() as session, session.begin():
-        job_id = await ledger.enqueue(session, kind="test.call", payload={"url": "http://127.0.0.1:9/x"},
-                                      org_id=uuid.UUID(owner.org_id))
+        job_id = await ledger.enqueue(
+            session, kind="test.call", payload={"url": "http://127.0.0.1:9/x"}, org_id=uuid.UUID(owner.org_id)
+        )
     return str(job_id)
 
 

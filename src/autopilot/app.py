@@ -42,8 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from autopilot.worker.runtime import start_in_process
 
             app.state.job_engine = await start_in_process(settings, app.state.sessions)
-        log.info("started", version=__version__, database=engine.dialect.name,
-                 job_engine="in-process" if app.state.job_engine else "off")
+        log.info(
+            "started",
+            version=__version__,
+            database=engine.dialect.name,
+            job_engine="in-process" if app.state.job_engine else "off",
+        )
         try:
             yield
         finally:
@@ -51,20 +55,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.job_engine.stop()
             await engine.dispose()
 
-    app = FastAPI(title="TechLead AutoPilot", version=__version__, lifespan=lifespan,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title="TechLead AutoPilot",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.keyring = KeyRing(settings.encryption_keys)
     install_error_handlers(app)
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="autopilot_session",
-                       same_site="lax", https_only=settings.is_production, max_age=settings.session_ttl_hours * 3600)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="autopilot_session",
+        same_site="lax",
+        https_only=settings.is_production,
+        max_age=settings.session_ttl_hours * 3600,
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(accounts_router.router)
-    from autopilot.worker.router import router as jobs_router
-
     from autopilot.worker.pages import router as jobs_pages
+    from autopilot.worker.router import router as jobs_router
 
     app.include_router(jobs_router)
     app.include_router(jobs_pages)
@@ -89,8 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         components["job_engine"] = await executor_readiness(request.app.state.sessions, settings)
         ready = all(c["status"] == "ok" for c in components.values())
-        return JSONResponse({"status": "ok" if ready else "unavailable", "components": components},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "components": components}, status_code=200 if ready else 503
+        )
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics(request: Request) -> Response:

@@ -48,8 +48,13 @@ def serve(
     settings = _settings()
     if migrate_first:
         migrate()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_config=None, proxy_headers=True)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        proxy_headers=True,
+    )
 
 
 @app.command("create-user")

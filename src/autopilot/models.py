@@ -7,6 +7,15 @@ from autopilot.vault.models import StoredSecret
 from autopilot.worker.models import Heartbeat, Job
 
 __all__ = [
-    "Alert", "ApiToken", "Base", "Heartbeat", "Invitation", "Job", "LoginFailure", "Membership", "Organization",
-    "StoredSecret", "User",
+    "Alert",
+    "ApiToken",
+    "Base",
+    "Heartbeat",
+    "Invitation",
+    "Job",
+    "LoginFailure",
+    "Membership",
+    "Organization",
+    "StoredSecret",
+    "User",
 ]

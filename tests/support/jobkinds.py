@@ -5,20 +5,12 @@ from __future__ import annotations
 import httpx
 from pydantic import BaseModel
 
+from autopilot.kit.http import ClientPool
 from autopilot.kit.time import utcnow
 from autopilot.worker.policy import classify
 from autopilot.worker.registry import JobContext, job
 
-_clients: dict[int, httpx.AsyncClient] = {}
-
-
-def _client() -> httpx.AsyncClient:
-    import asyncio
-
-    loop_id = id(asyncio.get_running_loop())
-    if loop_id not in _clients:
-        _clients[loop_id] = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=200))
-    return _clients[loop_id]
+pool = ClientPool(timeout=10)
 
 
 class CallPayload(BaseModel):
@@ -30,11 +22,12 @@ class CallPayload(BaseModel):
 async def call(ctx: JobContext, payload: CallPayload) -> None:
     """POST to the URL with the job's idempotency key and attempt; the server decides the answer."""
     try:
-        response = await _client().post(
-            payload.url,
-            json={"job_id": ctx.job_id},
-            headers={"Idempotency-Key": ctx.idempotency_key, "X-Attempt": str(ctx.attempt)},
-        )
+        async with pool.client() as client:
+            response = await client.post(
+                payload.url,
+                json={"job_id": ctx.job_id},
+                headers={"Idempotency-Key": ctx.idempotency_key, "X-Attempt": str(ctx.attempt)},
+            )
         response.raise_for_status()
     except httpx.HTTPError as exc:
         raise classify(exc, utcnow()) from exc
@@ -45,6 +38,7 @@ async def call_reconcile(ctx: JobContext, payload: CallPayload) -> bool:
     """Ask the server whether it already has this key (a lookup by client reference)."""
     if payload.reconcile_url is None:
         return False
-    response = await _client().get(payload.reconcile_url, params={"key": ctx.idempotency_key})
+    async with pool.client() as client:
+        response = await client.get(payload.reconcile_url, params={"key": ctx.idempotency_key})
     response.raise_for_status()
     return bool(response.json()["seen"])

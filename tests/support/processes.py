@@ -27,8 +27,9 @@ class Processes:
 
     def start(self, *args: str, name: str) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}-{len(self.started)}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen([sys.executable, "-m", "autopilot.cli", *args], cwd=REPO, env=self.env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autopilot.cli", *args], cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         self.started.append(process)
         return process
 

@@ -68,10 +68,14 @@ def build_app() -> Starlette:
         records.__init__()  # type: ignore[misc]
         return JSONResponse({})
 
-    return Starlette(routes=[
-        Route("/effect", effect, methods=["POST"]), Route("/seen", seen), Route("/records", dump),
-        Route("/reset", reset, methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/effect", effect, methods=["POST"]),
+            Route("/seen", seen),
+            Route("/records", dump),
+            Route("/reset", reset, methods=["POST"]),
+        ]
+    )
 
 
 def free_port() -> int:
@@ -98,8 +102,11 @@ class RecorderProcess:
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.recorder", "--port", str(self.port)], cwd=REPO, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "tests.support.recorder", "--port", str(self.port)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_http(f"{self.base}/records")
 

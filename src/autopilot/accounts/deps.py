@@ -20,8 +20,9 @@ async def current_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("send an access token: Authorization: Bearer <token>",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "send an access token: Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
+        )
     return await service.authenticate(session, credentials.credentials)
 
 

@@ -39,17 +39,29 @@ async def signup_form(request: Request, caller: MaybeCaller) -> Response:
 
 @router.post("/signup", response_class=HTMLResponse)
 async def signup(
-    request: Request, session: SessionDep, settings: SettingsDep, _csrf: CsrfChecked,
-    email: Field = "", password: Field = "", organization_name: Field = "", name: Field = "", timezone: Field = "UTC",
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _csrf: CsrfChecked,
+    email: Field = "",
+    password: Field = "",
+    organization_name: Field = "",
+    name: Field = "",
+    timezone: Field = "UTC",
 ) -> Response:
     form = {"email": email, "organization_name": organization_name, "name": name, "timezone": timezone}
     try:
-        body = schemas.SignupIn(email=email, password=password, organization_name=organization_name, name=name,
-                                timezone=timezone or None)
+        body = schemas.SignupIn(
+            email=email, password=password, organization_name=organization_name, name=name, timezone=timezone or None
+        )
         await service.signup(session, **body.model_dump())
         issued = await service.login(
-            session, email=body.email, password=body.password, client=client_address(request),
-            max_failures=settings.login_max_failures, window_s=settings.login_window_s,
+            session,
+            email=body.email,
+            password=body.password,
+            client=client_address(request),
+            max_failures=settings.login_max_failures,
+            window_s=settings.login_window_s,
             ttl=timedelta(hours=settings.session_ttl_hours),
         )
     except ValidationError as exc:
@@ -68,14 +80,22 @@ async def login_form(request: Request, caller: MaybeCaller) -> Response:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(
-    request: Request, session: SessionDep, settings: SettingsDep, _csrf: CsrfChecked,
-    email: Field = "", password: Field = "",
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _csrf: CsrfChecked,
+    email: Field = "",
+    password: Field = "",
 ) -> Response:
     try:
         body = schemas.LoginIn(email=email, password=password)
         issued = await service.login(
-            session, email=body.email, password=body.password, client=client_address(request),
-            max_failures=settings.login_max_failures, window_s=settings.login_window_s,
+            session,
+            email=body.email,
+            password=body.password,
+            client=client_address(request),
+            max_failures=settings.login_max_failures,
+            window_s=settings.login_window_s,
             ttl=timedelta(hours=settings.session_ttl_hours),
         )
     except ValidationError as exc:
@@ -103,14 +123,20 @@ async def settings_page(request: Request, caller: PageCaller) -> Response:
 
 @router.post("/settings", response_class=HTMLResponse)
 async def save_settings(
-    request: Request, session: SessionDep, caller: PageCaller, _csrf: CsrfChecked,
-    name: Field = "", timezone: Field = "",
+    request: Request,
+    session: SessionDep,
+    caller: PageCaller,
+    _csrf: CsrfChecked,
+    name: Field = "",
+    timezone: Field = "",
 ) -> Response:
     try:
         body = schemas.ProfileIn(name=name, timezone=timezone or None)
     except ValidationError as exc:
-        return render(request, "settings.html", 422, caller=caller, zones=zone_names(), active="settings",
-                      error=_readable(exc))
+        return render(
+            request, "settings.html", 422, caller=caller, zones=zone_names(), active="settings", error=_readable(exc)
+        )
     await service.update_profile(session, caller, name=body.name, timezone=body.timezone)
-    return render(request, "settings.html", caller=caller, zones=zone_names(), active="settings",
-                  notice="Settings saved.")
+    return render(
+        request, "settings.html", caller=caller, zones=zone_names(), active="settings", notice="Settings saved."
+    )

@@ -25,7 +25,8 @@ class Memberships(TenantRepository[Membership]):
     model, noun = Membership, "member"
 
     async def of_user(self, session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
-        return await session.scalar(self.scoped(org_id).where(Membership.user_id == user_id))
+        found: Membership | None = await session.scalar(self.scoped(org_id).where(Membership.user_id == user_id))
+        return found
 
     async def listing(self, session: AsyncSession, org_id: uuid.UUID) -> list[tuple[Membership, User]]:
         query = (
@@ -97,5 +98,10 @@ class LoginFailures:
 
 
 users, memberships, tokens, invitations, organizations, login_failures = (
-    Users(), Memberships(), Tokens(), Invitations(), Organizations(), LoginFailures()
+    Users(),
+    Memberships(),
+    Tokens(),
+    Invitations(),
+    Organizations(),
+    LoginFailures(),
 )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from autopilot.accounts import schemas, service
 from autopilot.accounts.deps import CurrentCaller, client_address
+from autopilot.accounts.models import Role
 from autopilot.kit.deps import SessionDep, SettingsDep
 from autopilot.kit.openapi import PROBLEMS
 
@@ -29,15 +30,26 @@ def _me(caller: service.Caller) -> schemas.MeOut:
 @router.post("/auth/signup", status_code=201)
 async def signup(body: schemas.SignupIn, session: SessionDep) -> schemas.MeOut:
     user, org = await service.signup(session, **body.model_dump())
-    return schemas.MeOut(user=schemas.UserOut.model_validate(user), organization=schemas.OrganizationOut.model_validate(org),
-                         role=service.Role.OWNER, timezone=user.timezone)
+    return schemas.MeOut(
+        user=schemas.UserOut.model_validate(user),
+        organization=schemas.OrganizationOut.model_validate(org),
+        role=Role.OWNER,
+        timezone=user.timezone,
+    )
 
 
 @router.post("/auth/login")
-async def login(body: schemas.LoginIn, session: SessionDep, settings: SettingsDep, client: ClientDep) -> schemas.TokenOut:
+async def login(
+    body: schemas.LoginIn, session: SessionDep, settings: SettingsDep, client: ClientDep
+) -> schemas.TokenOut:
     issued = await service.login(
-        session, email=body.email, password=body.password, client=client, organization_id=body.organization_id,
-        max_failures=settings.login_max_failures, window_s=settings.login_window_s,
+        session,
+        email=body.email,
+        password=body.password,
+        client=client,
+        organization_id=body.organization_id,
+        max_failures=settings.login_max_failures,
+        window_s=settings.login_window_s,
         ttl=timedelta(hours=settings.session_ttl_hours),
     )
     return schemas.TokenOut(access_token=issued.raw, expires_at=issued.row.expires_at)
@@ -61,7 +73,9 @@ async def update_me(body: schemas.ProfileIn, session: SessionDep, caller: Curren
 
 
 @router.post("/tokens", status_code=201)
-async def create_token(body: schemas.PersonalTokenIn, session: SessionDep, caller: CurrentCaller) -> schemas.PersonalTokenCreated:
+async def create_token(
+    body: schemas.PersonalTokenIn, session: SessionDep, caller: CurrentCaller
+) -> schemas.PersonalTokenCreated:
     issued = await service.create_personal_token(session, caller, body.name)
     out = schemas.PersonalTokenOut.model_validate(issued.row)
     return schemas.PersonalTokenCreated(**out.model_dump(), token=issued.raw)
@@ -80,13 +94,16 @@ async def revoke_token(token_id: uuid.UUID, session: SessionDep, caller: Current
 
 @router.get("/members")
 async def list_members(session: SessionDep, caller: CurrentCaller) -> list[schemas.MemberOut]:
-    return [schemas.MemberOut(id=m.id, user=schemas.UserOut.model_validate(u), role=m.role)
-            for m, u in await service.list_members(session, caller)]
+    return [
+        schemas.MemberOut(id=m.id, user=schemas.UserOut.model_validate(u), role=m.role)
+        for m, u in await service.list_members(session, caller)
+    ]
 
 
 @router.patch("/members/{membership_id}")
-async def change_role(membership_id: uuid.UUID, body: schemas.RoleIn, session: SessionDep,
-                      caller: CurrentCaller) -> schemas.MemberOut:
+async def change_role(
+    membership_id: uuid.UUID, body: schemas.RoleIn, session: SessionDep, caller: CurrentCaller
+) -> schemas.MemberOut:
     member = await service.change_role(session, caller, membership_id, body.role)
     members = dict((m.id, u) for m, u in await service.list_members(session, caller))
     return schemas.MemberOut(id=member.id, user=schemas.UserOut.model_validate(members[member.id]), role=member.role)
@@ -106,6 +123,7 @@ async def invite(body: schemas.InvitationIn, session: SessionDep, caller: Curren
 
 @router.post("/invitations/accept", status_code=201)
 async def accept(body: schemas.AcceptInvitationIn, session: SessionDep, request: Request) -> schemas.OrganizationOut:
-    _user, org = await service.accept_invitation(session, token=body.token, password=body.password, name=body.name,
-                                                 timezone=body.timezone)
+    _user, org = await service.accept_invitation(
+        session, token=body.token, password=body.password, name=body.name, timezone=body.timezone
+    )
     return schemas.OrganizationOut.model_validate(org)

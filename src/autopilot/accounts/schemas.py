@@ -39,7 +39,7 @@ class LoginIn(Strict):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_at: datetime | None = None
 
 

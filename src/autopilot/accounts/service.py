@@ -55,7 +55,12 @@ class IssuedToken:
 
 
 async def signup(
-    session: AsyncSession, *, email: str, password: str, organization_name: str, name: str = "",
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    organization_name: str,
+    name: str = "",
     timezone: str | None = None,
 ) -> tuple[User, Organization]:
     """Create a user, their organization and an owner membership."""
@@ -82,8 +87,15 @@ def _throttle_keys(email: str, client: str) -> list[str]:
 
 
 async def login(
-    session: AsyncSession, *, email: str, password: str, client: str, max_failures: int, window_s: int,
-    ttl: timedelta, organization_id: uuid.UUID | None = None,
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    client: str,
+    max_failures: int,
+    window_s: int,
+    ttl: timedelta,
+    organization_id: uuid.UUID | None = None,
 ) -> IssuedToken:
     """Check the password and issue a session token; too many failures for the e-mail or client → 429."""
     now = utcnow()
@@ -108,12 +120,21 @@ async def login(
 
 
 async def _issue(
-    session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID, kind: TokenKind, name: str,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: TokenKind,
+    name: str,
     expires_at: datetime | None,
 ) -> IssuedToken:
     raw = new_token(SESSION_PREFIX if kind is TokenKind.SESSION else PERSONAL_PREFIX)
     row = ApiToken(
-        org_id=org_id, user_id=user_id, kind=kind, name=name, digest=token_digest(raw), hint=raw[-4:],
+        org_id=org_id,
+        user_id=user_id,
+        kind=kind,
+        name=name,
+        digest=token_digest(raw),
+        hint=raw[-4:],
         expires_at=expires_at,
     )
     session.add(row)
@@ -126,8 +147,9 @@ async def authenticate(session: AsyncSession, raw_token: str) -> Caller:
     row = await tokens.by_digest(session, token_digest(raw_token))
     now = utcnow()
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
-        raise Unauthorized("the access token is missing, expired or revoked; log in again",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized(
+            "the access token is missing, expired or revoked; log in again", headers={"WWW-Authenticate": "Bearer"}
+        )
     membership = await memberships.of_user(session, row.org_id, row.user_id)
     if membership is None:
         raise Unauthorized("this token's user is no longer a member of the organization")
@@ -135,8 +157,7 @@ async def authenticate(session: AsyncSession, raw_token: str) -> Caller:
     assert user is not None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         row.last_used_at = now  # coarse, so reads do not all become writes
-    return Caller(user=user, org=await organizations.get(session, row.org_id), role=membership.role,
-                  token_id=row.id)
+    return Caller(user=user, org=await organizations.get(session, row.org_id), role=membership.role, token_id=row.id)
 
 
 async def logout(session: AsyncSession, caller: Caller) -> None:
@@ -186,8 +207,14 @@ async def invite(session: AsyncSession, caller: Caller, email: str, role: Role) 
     if role is Role.OWNER and caller.role is not Role.OWNER:
         raise Forbidden("only an owner can invite another owner")
     raw = new_token(INVITE_PREFIX)
-    row = Invitation(org_id=caller.org_id, email=email.lower(), role=role, digest=token_digest(raw),
-                     invited_by=caller.user.id, expires_at=utcnow() + INVITATION_TTL)
+    row = Invitation(
+        org_id=caller.org_id,
+        email=email.lower(),
+        role=role,
+        digest=token_digest(raw),
+        invited_by=caller.user.id,
+        expires_at=utcnow() + INVITATION_TTL,
+    )
     session.add(row)
     await session.flush()
     return row, raw

@@ -11,7 +11,6 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import NullPool
 
 from autopilot.kit.time import as_utc, utcnow
 
@@ -74,7 +73,9 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Create the engine for *url* with our dialect settings (SQLite: WAL, FKs on, busy wait)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+        # A small pool: SQLite has one writer anyway, and reusing connections saves the connect
+        # and pragma round trips on every transaction.
+        engine = create_async_engine(url, pool_size=5, max_overflow=5, pool_timeout=120)
         sync = engine.sync_engine
 
         @event.listens_for(sync, "connect")

@@ -58,8 +58,9 @@ class TooManyRequests(AppError):
     status, title = 429, "Too many requests"
 
 
-def problem(status: int, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
+def problem(
+    status: int, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title or HTTPStatus(status).phrase, "status": status, "detail": detail}
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)

@@ -42,7 +42,7 @@ class _StderrLogger:
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    @property  # type: ignore[override]
+    @property  # type: ignore[override,unused-ignore]
     def stream(self) -> Any:
         return sys.stderr
 

@@ -57,8 +57,13 @@ class RequestContextMiddleware:
             route = _route_template(scope)
             HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
             HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
-            access_log.info("request", method=scope["method"], path=scope["path"], status=status,
-                            duration_ms=round(elapsed * 1000, 2))
+            access_log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
             structlog.contextvars.unbind_contextvars("request_id")
 
 
@@ -106,10 +111,17 @@ class BodySizeLimitMiddleware:
 
     async def _refuse(self, send: Send) -> None:
         body: dict[str, Any] = {
-            "type": "about:blank", "title": "Payload too large", "status": 413,
+            "type": "about:blank",
+            "title": "Payload too large",
+            "status": 413,
             "detail": f"the request body is larger than the limit of {self.max_bytes} bytes",
         }
         raw = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(raw)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(raw)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": raw})

@@ -19,13 +19,14 @@ class TenantRepository(Generic[M]):
     model: type[M]
     noun: str = "resource"
 
-    def scoped(self, org_id: uuid.UUID) -> Select[tuple[M]]:
+    def scoped(self, org_id: uuid.UUID) -> Select[M]:
         model: Any = self.model
         return select(self.model).where(model.org_id == org_id)
 
     async def find(self, session: AsyncSession, org_id: uuid.UUID, item_id: Any) -> M | None:
         model: Any = self.model
-        return await session.scalar(self.scoped(org_id).where(model.id == item_id))
+        found: M | None = await session.scalar(self.scoped(org_id).where(model.id == item_id))
+        return found
 
     async def get(self, session: AsyncSession, org_id: uuid.UUID, item_id: Any) -> M:
         """The row *item_id* of the organization, or NotFound (same answer for another tenant's id)."""

@@ -15,8 +15,14 @@ from autopilot.notifications.models import Alert
 
 
 async def alert_owners(
-    session: AsyncSession, org_id: uuid.UUID, *, kind: str, message: str, job_id: int | None = None,
-    email: bool = False, quiet_for: timedelta | None = None,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    kind: str,
+    message: str,
+    job_id: int | None = None,
+    email: bool = False,
+    quiet_for: timedelta | None = None,
 ) -> Alert | None:
     """Record an alert; with *quiet_for*, skip it if one of the same kind was raised that recently."""
     now = utcnow()
@@ -30,7 +36,9 @@ async def alert_owners(
 
         for owner in await memberships.owners(session, org_id):
             await ledger.enqueue(
-                session, kind="notifications.email", org_id=org_id,
+                session,
+                kind="notifications.email",
+                org_id=org_id,
                 payload={"to": owner.email, "subject": f"AutoPilot alert: {kind.replace('_', ' ')}", "body": message},
                 dedupe_key=f"alert:{alert.id}:{owner.id}",
             )

@@ -28,8 +28,9 @@ async def home(request: Request, caller: MaybeCaller) -> Response:
 
 def _coming_page(section: str) -> None:
     async def page(request: Request, caller: PageCaller) -> Response:
-        return render(request, "coming.html", caller=caller, active=section, title=dict(NAV)[section],
-                      blurb=COMING[section])
+        return render(
+            request, "coming.html", caller=caller, active=section, title=dict(NAV)[section], blurb=COMING[section]
+        )
 
     router.add_api_route(f"/{section}", page, methods=["GET"], response_class=HTMLResponse, name=f"page_{section}")
 

@@ -12,8 +12,14 @@ from autopilot.web.session import csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 NAV = [
-    ("calendar", "Calendar"), ("approvals", "Approvals"), ("inbox", "Inbox"), ("leads", "Leads"),
-    ("analytics", "Analytics"), ("integrations", "Integrations"), ("jobs", "Jobs"), ("settings", "Settings"),
+    ("calendar", "Calendar"),
+    ("approvals", "Approvals"),
+    ("inbox", "Inbox"),
+    ("leads", "Leads"),
+    ("analytics", "Analytics"),
+    ("integrations", "Integrations"),
+    ("jobs", "Jobs"),
+    ("settings", "Settings"),
 ]
 
 

@@ -28,8 +28,7 @@ def make_celery(settings: Settings) -> Celery:
         broker_transport_options={"visibility_timeout": 3600},
         broker_connection_retry_on_startup=True,
         task_publish_retry=True,
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5,
-                                   "interval_max": 1.0},
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0},
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         task_time_limit=600,
@@ -70,8 +69,13 @@ class WorkerLoop:
         async def setup() -> None:
             self.engine = make_engine(settings.sqlalchemy_url, pool_size=20)
             sessions = make_sessionmaker(self.engine)
-            self.runner = JobRunner(sessions, owner=name, lease_s=settings.lease_s, services={"settings": settings},
-                                    email_alerts=bool(settings.smtp_host))
+            self.runner = JobRunner(
+                sessions,
+                owner=name,
+                lease_s=settings.lease_s,
+                services={"settings": settings},
+                email_alerts=bool(settings.smtp_host),
+            )
             beat = ExecutorHeartbeat(sessions, self.runner, "celery", settings.heartbeat_interval_s, name=name)
             asyncio.create_task(beat.run())  # noqa: RUF006 (lives as long as the process)
 
@@ -110,6 +114,13 @@ def run_worker(settings: Settings, *, concurrency: int, queues: str | None) -> N
     celery = celery_app()
     _register(celery)
     worker_loop()  # start the loop and heartbeat before taking work
-    argv: list[Any] = ["worker", "--pool=threads", f"--concurrency={concurrency}", f"--queues={queues or settings.celery_queue}",
-                       "--without-gossip", "--without-mingle", "--loglevel=WARNING"]
+    argv: list[Any] = [
+        "worker",
+        "--pool=threads",
+        f"--concurrency={concurrency}",
+        f"--queues={queues or settings.celery_queue}",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=WARNING",
+    ]
     celery.worker_main(argv)

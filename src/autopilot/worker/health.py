@@ -49,12 +49,17 @@ async def lateness_seconds(session: AsyncSession, org_id: uuid.UUID | None, sinc
 async def late_organizations(session: AsyncSession, threshold_s: float) -> list[tuple[uuid.UUID, float]]:
     """Organizations whose p99 lateness over the last hour is above *threshold_s*."""
     since = utcnow() - timedelta(hours=1)
-    rows = (await session.execute(
-        select(Job.org_id, Job.started_at, Job.run_at).where(Job.started_at >= since, Job.org_id.is_not(None))
-        .limit(LATENESS_SAMPLE * 5)
-    )).all()
+    rows = (
+        await session.execute(
+            select(Job.org_id, Job.started_at, Job.run_at)
+            .where(Job.started_at >= since, Job.org_id.is_not(None))
+            .limit(LATENESS_SAMPLE * 5)
+        )
+    ).all()
     by_org: dict[uuid.UUID, list[float]] = {}
     for org_id, started, run_at in rows:
+        if org_id is None or started is None:
+            continue
         by_org.setdefault(org_id, []).append(max(0.0, (started - run_at).total_seconds()))
     late = []
     for org_id, values in by_org.items():
@@ -68,10 +73,13 @@ async def health_report(session: AsyncSession, org_id: uuid.UUID, settings: Sett
     """The numbers behind GET /api/v1/jobs/health, for one organization's jobs."""
     now = utcnow()
     scoped = Job.org_id == org_id
-    backlog, oldest = (await session.execute(
-        select(func.count(), func.min(Job.run_at)).select_from(Job).where(text(DUE_PREDICATE), Job.run_at <= now,
-                                                                          scoped)
-    )).one()
+    backlog, oldest = (
+        await session.execute(
+            select(func.count(), func.min(Job.run_at))
+            .select_from(Job)
+            .where(text(DUE_PREDICATE), Job.run_at <= now, scoped)
+        )
+    ).one()
     stale = await session.scalar(
         select(func.count()).select_from(Job).where(text("status = 'claimed'"), Job.lease_until < now, scoped)
     )
@@ -88,9 +96,15 @@ async def health_report(session: AsyncSession, org_id: uuid.UUID, settings: Sett
         },
         "stale_leases": stale or 0,
         "heartbeats": [
-            {"name": b.name, "role": b.role, "mode": b.mode, "seen_at": b.seen_at,
-             "age_s": round((now - b.seen_at).total_seconds(), 3), "alive": now - b.seen_at <= stale_after,
-             "jobs_done": b.jobs_done}
+            {
+                "name": b.name,
+                "role": b.role,
+                "mode": b.mode,
+                "seen_at": b.seen_at,
+                "age_s": round((now - b.seen_at).total_seconds(), 3),
+                "alive": now - b.seen_at <= stale_after,
+                "jobs_done": b.jobs_done,
+            }
             for b in beats
         ],
     }

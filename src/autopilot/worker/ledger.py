@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, func, select, text, update
+from sqlalchemy import and_, event, func, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,9 +31,20 @@ def _wake(_session: Any) -> None:
         hook()
 
 
+def _dialect(session: AsyncSession) -> str:
+    bind = session.get_bind()
+    return bind.dialect.name
+
+
 async def enqueue(
-    session: AsyncSession, *, kind: str, payload: dict[str, Any], org_id: uuid.UUID | None,
-    run_at: datetime | None = None, dedupe_key: str | None = None, priority: int = 0,
+    session: AsyncSession,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    org_id: uuid.UUID | None,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    priority: int = 0,
     max_attempts: int | None = None,
 ) -> int:
     """Add a job in the caller's transaction (outbox): it exists exactly when the caller commits.
@@ -45,10 +56,21 @@ async def enqueue(
     data = spec.payload.model_validate(payload).model_dump(mode="json")
     now = utcnow()
     due = run_at or now
-    values = dict(org_id=org_id, kind=kind, payload=data, due_at=due, run_at=due, priority=priority,
-                  status=JobStatus.SCHEDULED.value, attempt=0, max_attempts=max_attempts or spec.max_attempts,
-                  dedupe_key=dedupe_key, created_at=now, updated_at=now)
-    insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Job)
+    values = dict(
+        org_id=org_id,
+        kind=kind,
+        payload=data,
+        due_at=due,
+        run_at=due,
+        priority=priority,
+        status=JobStatus.SCHEDULED.value,
+        attempt=0,
+        max_attempts=max_attempts or spec.max_attempts,
+        dedupe_key=dedupe_key,
+        created_at=now,
+        updated_at=now,
+    )
+    insert = (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(Job)
     stmt = insert.values(**values).on_conflict_do_nothing().returning(Job.id)
     job_id = await session.scalar(stmt)
     if job_id is None:  # deduplicated
@@ -77,12 +99,22 @@ class Claimed:
     max_attempts: int
 
 
-_CLAIMED_COLUMNS = (Job.id, Job.attempt, Job.priority, Job.kind, Job.payload, Job.org_id, Job.run_at, Job.error_class,
-                    Job.max_attempts)
+_CLAIMED_COLUMNS = (
+    Job.id,
+    Job.attempt,
+    Job.priority,
+    Job.kind,
+    Job.payload,
+    Job.org_id,
+    Job.run_at,
+    Job.error_class,
+    Job.max_attempts,
+)
 
 
-async def claim_due(session: AsyncSession, *, owner: str, limit: int, lease_s: float, start: bool,
-                    now: datetime | None = None) -> list[Claimed]:
+async def claim_due(
+    session: AsyncSession, *, owner: str, limit: int, lease_s: float, start: bool, now: datetime | None = None
+) -> list[Claimed]:
     """Claim up to *limit* due jobs for *owner*, oldest first, bumping each attempt (the fence).
     PostgreSQL skips rows other dispatchers hold (SKIP LOCKED); SQLite has one writer, and the
     outer status check keeps the update conditional. With *start*, the claim also marks the run
@@ -101,9 +133,14 @@ async def claim_due(session: AsyncSession, *, owner: str, limit: int, lease_s: f
     stmt = (
         update(Job)
         .where(Job.id.in_(due), text(DUE_PREDICATE))
-        .values(status=JobStatus.CLAIMED.value, attempt=Job.attempt + 1, claimed_by=owner,
-                lease_until=now + timedelta(seconds=lease_s), started_at=now if start else None,
-                updated_at=now)
+        .values(
+            status=JobStatus.CLAIMED.value,
+            attempt=Job.attempt + 1,
+            claimed_by=owner,
+            lease_until=now + timedelta(seconds=lease_s),
+            started_at=now if start else None,
+            updated_at=now,
+        )
         .returning(*_CLAIMED_COLUMNS)
         .execution_options(synchronize_session=False)
     )
@@ -111,8 +148,9 @@ async def claim_due(session: AsyncSession, *, owner: str, limit: int, lease_s: f
     return sorted((Claimed(*row) for row in rows), key=lambda c: (-c.priority, c.run_at, c.id))
 
 
-async def start(session: AsyncSession, job_id: int, *, owner: str, lease_s: float,
-                attempt: int | None = None) -> Claimed | None:
+async def start(
+    session: AsyncSession, job_id: int, *, owner: str, lease_s: float, attempt: int | None = None
+) -> Claimed | None:
     """Take a claimed job to run it: exactly one runner wins each attempt; None means another
     runner has (or had) it, or it is no longer claimed (late or duplicate delivery)."""
     now = utcnow()
@@ -120,9 +158,11 @@ async def start(session: AsyncSession, job_id: int, *, owner: str, lease_s: floa
     if attempt is not None:
         conditions.append(Job.attempt == attempt)
     stmt = (
-        update(Job).where(*conditions)
+        update(Job)
+        .where(*conditions)
         .values(started_at=now, claimed_by=owner, lease_until=now + timedelta(seconds=lease_s), updated_at=now)
-        .returning(*_CLAIMED_COLUMNS).execution_options(synchronize_session=False)
+        .returning(*_CLAIMED_COLUMNS)
+        .execution_options(synchronize_session=False)
     )
     row = (await session.execute(stmt)).first()
     return None if row is None else Claimed(*row)
@@ -135,7 +175,9 @@ def _fenced(job_id: int, attempt: int) -> Any:
 async def _guarded(session: AsyncSession, job_id: int, attempt: int, **values: Any) -> bool:
     now = utcnow()
     stmt = (
-        update(Job).where(_fenced(job_id, attempt)).values(updated_at=now, lease_until=None, **values)
+        update(Job)
+        .where(_fenced(job_id, attempt))
+        .values(updated_at=now, lease_until=None, **values)
         .execution_options(synchronize_session=False)
     )
     result: Any = await session.execute(stmt)
@@ -144,27 +186,69 @@ async def _guarded(session: AsyncSession, job_id: int, attempt: int, **values: A
 
 async def succeed(session: AsyncSession, job_id: int, attempt: int) -> bool:
     """Mark the attempt succeeded; False when this runner no longer owns it."""
-    return await _guarded(session, job_id, attempt, status=JobStatus.SUCCEEDED.value, finished_at=utcnow(),
-                          last_error=None, error_class=None)
+    return await _guarded(
+        session,
+        job_id,
+        attempt,
+        status=JobStatus.SUCCEEDED.value,
+        finished_at=utcnow(),
+        last_error=None,
+        error_class=None,
+    )
 
 
-async def retry_later(session: AsyncSession, job_id: int, attempt: int, *, run_at: datetime, error: str,
-                      error_class: str, charge: bool) -> bool:
+async def succeed_many(session: AsyncSession, attempts: Sequence[tuple[int, int]]) -> set[int]:
+    """Mark many (job id, attempt) pairs succeeded in one statement; returns the ids still owned."""
+    now = utcnow()
+    stmt = (
+        update(Job)
+        .where(tuple_(Job.id, Job.attempt).in_(list(attempts)), Job.status == JobStatus.CLAIMED.value)
+        .values(status=JobStatus.SUCCEEDED.value, finished_at=now, updated_at=now, lease_until=None,
+                last_error=None, error_class=None)
+        .returning(Job.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set((await session.scalars(stmt)).all())
+
+
+async def retry_later(
+    session: AsyncSession, job_id: int, attempt: int, *, run_at: datetime, error: str, error_class: str, charge: bool
+) -> bool:
     extra: dict[str, Any] = {} if charge else {"max_attempts": Job.max_attempts + 1}  # an uncharged attempt
-    return await _guarded(session, job_id, attempt, status=JobStatus.RETRY_WAIT.value, run_at=run_at,
-                          last_error=error, error_class=error_class, started_at=None, claimed_by=None, **extra)
+    return await _guarded(
+        session,
+        job_id,
+        attempt,
+        status=JobStatus.RETRY_WAIT.value,
+        run_at=run_at,
+        last_error=error,
+        error_class=error_class,
+        started_at=None,
+        claimed_by=None,
+        **extra,
+    )
 
 
 async def hold(session: AsyncSession, job_id: int, attempt: int, *, error: str, error_class: str) -> bool:
-    return await _guarded(session, job_id, attempt, status=JobStatus.HELD.value, last_error=error,
-                          error_class=error_class, started_at=None, claimed_by=None,
-                          max_attempts=Job.max_attempts + 1)
+    return await _guarded(
+        session,
+        job_id,
+        attempt,
+        status=JobStatus.HELD.value,
+        last_error=error,
+        error_class=error_class,
+        started_at=None,
+        claimed_by=None,
+        max_attempts=Job.max_attempts + 1,
+    )
 
 
-async def finish_badly(session: AsyncSession, job_id: int, attempt: int, *, status: JobStatus, error: str,
-                       error_class: str) -> bool:
-    return await _guarded(session, job_id, attempt, status=status.value, last_error=error,
-                          error_class=error_class, finished_at=utcnow())
+async def finish_badly(
+    session: AsyncSession, job_id: int, attempt: int, *, status: JobStatus, error: str, error_class: str
+) -> bool:
+    return await _guarded(
+        session, job_id, attempt, status=status.value, last_error=error, error_class=error_class, finished_at=utcnow()
+    )
 
 
 async def release(session: AsyncSession, claimed: Sequence[Claimed]) -> None:
@@ -172,9 +256,15 @@ async def release(session: AsyncSession, claimed: Sequence[Claimed]) -> None:
     the attempt was never run, so it is not charged."""
     for c in claimed:
         await session.execute(
-            update(Job).where(_fenced(c.id, c.attempt), Job.started_at.is_(None))
-            .values(status=JobStatus.SCHEDULED.value, lease_until=None, claimed_by=None,
-                    max_attempts=Job.max_attempts + 1, updated_at=utcnow())
+            update(Job)
+            .where(_fenced(c.id, c.attempt), Job.started_at.is_(None))
+            .values(
+                status=JobStatus.SCHEDULED.value,
+                lease_until=None,
+                claimed_by=None,
+                max_attempts=Job.max_attempts + 1,
+                updated_at=utcnow(),
+            )
             .execution_options(synchronize_session=False)
         )
 
@@ -192,8 +282,11 @@ async def reap_expired(session: AsyncSession, *, now: datetime | None = None, li
     started may have had its effect, so it is marked for reconciliation (or dead when out of attempts)."""
     now = now or utcnow()
     expired = (
-        select(Job.id).where(text("status = 'claimed'"), Job.lease_until < now).limit(limit)
-        .with_for_update(skip_locked=True).scalar_subquery()
+        select(Job.id)
+        .where(text("status = 'claimed'"), Job.lease_until < now)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
     never_started = Job.started_at.is_(None)
     out_of_attempts = Job.attempt >= Job.max_attempts
@@ -211,10 +304,16 @@ async def reap_expired(session: AsyncSession, *, now: datetime | None = None, li
             status=new_status,
             max_attempts=case((never_started, Job.max_attempts + 1), else_=Job.max_attempts),
             error_class=case((never_started, Job.error_class), else_="lease_expired"),
-            last_error=case((never_started, Job.last_error),
-                            else_="the runner stopped answering mid-run (lease expired); outcome unknown"),
+            last_error=case(
+                (never_started, Job.last_error),
+                else_="the runner stopped answering mid-run (lease expired); outcome unknown",
+            ),
             finished_at=case((out_of_attempts & ~never_started, now), else_=None),
-            run_at=now, lease_until=None, claimed_by=None, started_at=None, updated_at=now,
+            run_at=now,
+            lease_until=None,
+            claimed_by=None,
+            started_at=None,
+            updated_at=now,
         )
         .returning(Job.id, Job.org_id, Job.status, Job.kind)
         .execution_options(synchronize_session=False)
@@ -230,7 +329,7 @@ async def beat(session: AsyncSession, *, name: str, role: str, mode: str, starte
     """Record that a dispatcher or executor is alive."""
     now = utcnow()
     values = dict(name=name, role=role, mode=mode, started_at=started_at, seen_at=now, jobs_done=jobs_done)
-    insert = (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Heartbeat)
+    insert = (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(Heartbeat)
     stmt = insert.values(**values).on_conflict_do_update(
         index_elements=[Heartbeat.name], set_={"seen_at": now, "jobs_done": jobs_done, "started_at": started_at}
     )

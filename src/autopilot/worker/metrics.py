@@ -10,7 +10,9 @@ from autopilot.kit.time import utcnow
 from autopilot.worker.models import DUE_PREDICATE, Job
 
 JOB_LATENESS = Histogram(
-    "autopilot_job_lateness_seconds", "Start time minus due time", ["kind"],
+    "autopilot_job_lateness_seconds",
+    "Start time minus due time",
+    ["kind"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900),
 )
 JOB_OUTCOMES = Counter("autopilot_job_outcomes_total", "Attempts by outcome", ["kind", "outcome", "error_class"])

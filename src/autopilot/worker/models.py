@@ -35,8 +35,12 @@ class Job(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("org_id", "kind", "dedupe_key", name="uq_jobs_org_kind_dedupe"),
         Index("ix_jobs_due", "run_at", postgresql_where=text(DUE_PREDICATE), sqlite_where=text(DUE_PREDICATE)),
-        Index("ix_jobs_lease", "lease_until", postgresql_where=text("status = 'claimed'"),
-              sqlite_where=text("status = 'claimed'")),
+        Index(
+            "ix_jobs_lease",
+            "lease_until",
+            postgresql_where=text("status = 'claimed'"),
+            sqlite_where=text("status = 'claimed'"),
+        ),
         Index("ix_jobs_org_status", "org_id", "status", "updated_at"),
         Index("ix_jobs_started", "started_at"),
     )

@@ -19,7 +19,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/jobs", response_class=HTMLResponse)
 async def jobs_page(request: Request, session: SessionDep, settings: SettingsDep, caller: PageCaller) -> Response:
     return render(
-        request, "jobs.html", caller=caller, active="jobs",
+        request,
+        "jobs.html",
+        caller=caller,
+        active="jobs",
         failures=await service.failures(session, caller),
         alerts=await recent_alerts(session, caller.org_id, limit=20),
         health=await health_report(session, caller.org_id, settings),

@@ -114,8 +114,9 @@ def classify(exc: BaseException, now: datetime, *, creates: bool = True) -> JobE
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
         if status == 429:
-            return RateLimited(f"HTTP 429 from {exc.request.url.host}",
-                               retry_after_s=retry_after_seconds(exc.response, now))
+            return RateLimited(
+                f"HTTP 429 from {exc.request.url.host}", retry_after_s=retry_after_seconds(exc.response, now)
+            )
         if status in (401, 403):
             return AuthFailed(f"HTTP {status} from {exc.request.url.host}: reconnect the integration")
         if status >= 500:

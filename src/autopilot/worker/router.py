@@ -19,16 +19,19 @@ router = APIRouter(prefix="/api/v1", tags=["jobs"], responses=PROBLEMS)
 
 @router.get("/jobs")
 async def list_jobs(
-    session: SessionDep, caller: CurrentCaller,
+    session: SessionDep,
+    caller: CurrentCaller,
     status: Annotated[JobStatus | None, Query()] = None,
     kind: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> schemas.JobPage:
-    items, total = await service.jobs.page(session, caller.org_id, status=status.value if status else None,
-                                           kind=kind, limit=limit, offset=offset)
-    return schemas.JobPage(items=[schemas.JobOut.model_validate(j) for j in items], total=total, limit=limit,
-                           offset=offset)
+    items, total = await service.jobs.page(
+        session, caller.org_id, status=status.value if status else None, kind=kind, limit=limit, offset=offset
+    )
+    return schemas.JobPage(
+        items=[schemas.JobOut.model_validate(j) for j in items], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/jobs/health")

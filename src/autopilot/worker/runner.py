@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
@@ -25,17 +26,57 @@ def idempotency_key(job_id: int, kind: str) -> str:
     return hashlib.sha256(f"autopilot:{kind}:{job_id}".encode()).hexdigest()[:32]
 
 
+class SuccessBatcher:
+    """Records successes of handlers that wrote nothing to the database in shared transactions:
+    while one batch commits, the next one gathers (no added delay), so a busy SQLite does one
+    write per batch instead of one per job."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 500) -> None:
+        self.sessions = sessions
+        self.max_batch = max_batch
+        self.pending: list[tuple[int, int, asyncio.Future[bool]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def succeed(self, job_id: int, attempt: int) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.pending.append((job_id, attempt, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
+            try:
+                async with self.sessions() as session, session.begin():
+                    owned = await ledger.succeed_many(session, [(job_id, attempt) for job_id, attempt, _f in batch])
+            except Exception as exc:
+                for _id, _attempt, future in batch:
+                    future.set_exception(exc)
+            else:
+                for job_id, _attempt, future in batch:
+                    future.set_result(job_id in owned)
+
+
 class JobRunner:
     """Executes claimed jobs; shared by the in-process executor and the Celery task."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, owner: str, lease_s: float,
-                 services: dict[str, Any], email_alerts: bool = False) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        owner: str,
+        lease_s: float,
+        services: dict[str, Any],
+        email_alerts: bool = False,
+    ) -> None:
         self.sessions = sessions
         self.owner = owner
         self.lease_s = lease_s
         self.services = services
         self.email_alerts = email_alerts
         self.done = 0
+        self.batcher = SuccessBatcher(sessions)
 
     async def run_delivered(self, job_id: int) -> str:
         """A broker delivered *job_id*: start it if it is still ours to run, then run it."""
@@ -67,16 +108,27 @@ class JobRunner:
         except (UnknownJobKind, ValueError) as exc:
             raise PermanentError(str(exc)) from exc
         async with self.sessions() as session:
-            ctx = JobContext(job_id=job.id, org_id=job.org_id, kind=job.kind, attempt=job.attempt,
-                             idempotency_key=idempotency_key(job.id, job.kind), session=session,
-                             services=self.services)
-            previous = ErrorClass(job.error_class) if job.error_class in ErrorClass.__members__.values() else None
+            ctx = JobContext(
+                job_id=job.id,
+                org_id=job.org_id,
+                kind=job.kind,
+                attempt=job.attempt,
+                idempotency_key=idempotency_key(job.id, job.kind),
+                session=session,
+                services=self.services,
+            )
+            known = {c.value for c in ErrorClass}
+            previous = ErrorClass(job.error_class) if job.error_class in known else None
             already_done = False
             if previous is not None and POLICY[previous].reconcile_first and spec.reconciler is not None:
                 already_done = await spec.reconciler(ctx, payload)
             if not already_done:
                 await spec.handler(ctx, payload)
-            if await ledger.succeed(session, job.id, job.attempt):
+            if session.in_transaction():  # the handler wrote: its changes and the success commit together
+                owned = await ledger.succeed(session, job.id, job.attempt)
+            else:
+                owned = await self.batcher.succeed(job.id, job.attempt)
+            if owned:
                 await session.commit()
                 JOB_OUTCOMES.labels(job.kind, JobStatus.SUCCEEDED.value, "").inc()
                 return JobStatus.SUCCEEDED.value
@@ -96,16 +148,29 @@ class JobRunner:
                 owned = await ledger.hold(session, job.id, job.attempt, error=message, error_class=cls)
             elif rule.outcome == "fail" or out_of_attempts:
                 status = JobStatus.FAILED if rule.outcome == "fail" else JobStatus.DEAD
-                owned = await ledger.finish_badly(session, job.id, job.attempt, status=status, error=message,
-                                                  error_class=cls)
+                owned = await ledger.finish_badly(
+                    session, job.id, job.attempt, status=status, error=message, error_class=cls
+                )
             else:
                 status = JobStatus.RETRY_WAIT
-                owned = await ledger.retry_later(session, job.id, job.attempt, run_at=next_run_at(error, job.attempt, now),
-                                                 error=message, error_class=cls, charge=rule.charge_attempt)
+                owned = await ledger.retry_later(
+                    session,
+                    job.id,
+                    job.attempt,
+                    run_at=next_run_at(error, job.attempt, now),
+                    error=message,
+                    error_class=cls,
+                    charge=rule.charge_attempt,
+                )
             if owned and job.org_id is not None and status is not JobStatus.RETRY_WAIT:
                 verb = {JobStatus.HELD: "is on hold", JobStatus.FAILED: "failed", JobStatus.DEAD: "died"}[status]
-                await alert_owners(session, job.org_id, kind=f"job_{status.value}", job_id=job.id,
-                                   message=f"Job {job.id} ({job.kind}) {verb} after attempt {job.attempt}: {message}",
-                                   email=self.email_alerts and job.kind != "notifications.email")
+                await alert_owners(
+                    session,
+                    job.org_id,
+                    kind=f"job_{status.value}",
+                    job_id=job.id,
+                    message=f"Job {job.id} ({job.kind}) {verb} after attempt {job.attempt}: {message}",
+                    email=self.email_alerts and job.kind != "notifications.email",
+                )
         JOB_OUTCOMES.labels(job.kind, status.value if owned else "fenced", cls).inc()
         return status.value if owned else "fenced"

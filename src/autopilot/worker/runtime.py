@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -115,8 +116,14 @@ class CeleryExecutor:
 class Dispatcher:
     """Claims due jobs and hands them to the executor; reaps expired leases; beats."""
 
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], executor: Executor,
-                 wake: asyncio.Event, name: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        executor: Executor,
+        wake: asyncio.Event,
+        name: str | None = None,
+    ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.executor = executor
@@ -148,14 +155,12 @@ class Dispatcher:
                 failures += 1
                 log.warning("dispatch tick failed", error=type(exc).__name__, detail=str(exc)[:300])
                 claimed = 0
-                await asyncio.sleep(min(5.0, 0.2 * 2**min(failures, 5)))
+                await asyncio.sleep(min(5.0, 0.2 * 2 ** min(failures, 5)))
             if claimed and self.executor.capacity() > 0:
                 continue  # more may be due right now
             self.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=self.settings.dispatch_interval_s)
-            except TimeoutError:
-                pass
 
     async def tick(self) -> int:
         """One dispatch: claim as many due jobs as the executor can take, and hand them over."""
@@ -165,8 +170,9 @@ class Dispatcher:
         if room <= 0:
             return 0
         async with self.sessions() as session, session.begin():
-            claimed = await ledger.claim_due(session, owner=self.name, limit=room, lease_s=self.settings.lease_s,
-                                             start=self.executor.starts_on_claim)
+            claimed = await ledger.claim_due(
+                session, owner=self.name, limit=room, lease_s=self.settings.lease_s, start=self.executor.starts_on_claim
+            )
         if claimed:
             await self.executor.submit(claimed)
             self.claimed_total += len(claimed)
@@ -177,25 +183,41 @@ class Dispatcher:
             reaped = await ledger.reap_expired(session)
             for job in reaped:
                 if job.status == JobStatus.DEAD.value and job.org_id is not None:
-                    await alert_owners(session, job.org_id, kind="job_dead", job_id=job.id,
-                                       message=f"Job {job.id} ({job.kind}) died: its runner stopped mid-run "
-                                               "and it has no attempts left.",
-                                       email=bool(self.settings.smtp_host))
+                    await alert_owners(
+                        session,
+                        job.org_id,
+                        kind="job_dead",
+                        job_id=job.id,
+                        message=f"Job {job.id} ({job.kind}) died: its runner stopped mid-run "
+                        "and it has no attempts left.",
+                        email=bool(self.settings.smtp_host),
+                    )
         if reaped:
             log.info("expired leases reaped", jobs=len(reaped))
 
     async def _beat(self) -> None:
         async with self.sessions() as session, session.begin():
-            await ledger.beat(session, name=self.name, role="dispatcher", mode=self.executor.mode,
-                              started_at=self.started_at, jobs_done=self.claimed_total)
+            await ledger.beat(
+                session,
+                name=self.name,
+                role="dispatcher",
+                mode=self.executor.mode,
+                started_at=self.started_at,
+                jobs_done=self.claimed_total,
+            )
 
     async def _check_lateness(self) -> None:
         async with self.sessions() as session, session.begin():
             for org_id, p99 in await late_organizations(session, threshold_s=LATENESS_ALERT_P99_S):
-                await alert_owners(session, org_id, kind="jobs_late", quiet_for=timedelta(hours=1),
-                                   message=f"Scheduled work is running late: p99 lateness {p99:.0f} s over the "
-                                           "last hour (goal: under 60 s). Check the workers.",
-                                   email=bool(self.settings.smtp_host))
+                await alert_owners(
+                    session,
+                    org_id,
+                    kind="jobs_late",
+                    quiet_for=timedelta(hours=1),
+                    message=f"Scheduled work is running late: p99 lateness {p99:.0f} s over the "
+                    "last hour (goal: under 60 s). Check the workers.",
+                    email=bool(self.settings.smtp_host),
+                )
 
     def stop(self) -> None:
         self._stopping.set()
@@ -205,8 +227,14 @@ class Dispatcher:
 class ExecutorHeartbeat:
     """Writes the executor's heartbeat so /readyz knows work can run."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], runner: JobRunner, mode: str,
-                 interval_s: float, name: str | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        runner: JobRunner,
+        mode: str,
+        interval_s: float,
+        name: str | None = None,
+    ) -> None:
         self.sessions, self.runner, self.mode, self.interval_s = sessions, runner, mode, interval_s
         self.name = name or process_name("executor")
         self.started_at = utcnow()
@@ -215,8 +243,14 @@ class ExecutorHeartbeat:
         while True:
             try:
                 async with self.sessions() as session, session.begin():
-                    await ledger.beat(session, name=self.name, role="executor", mode=self.mode,
-                                      started_at=self.started_at, jobs_done=self.runner.done)
+                    await ledger.beat(
+                        session,
+                        name=self.name,
+                        role="executor",
+                        mode=self.mode,
+                        started_at=self.started_at,
+                        jobs_done=self.runner.done,
+                    )
             except Exception as exc:
                 log.warning("heartbeat failed", error=type(exc).__name__)
             await asyncio.sleep(self.interval_s)
@@ -236,16 +270,22 @@ class JobEngine:
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         name = process_name("executor")
-        self.runner = JobRunner(sessions, owner=name, lease_s=settings.lease_s,
-                                services={"settings": settings}, email_alerts=bool(settings.smtp_host))
+        self.runner = JobRunner(
+            sessions,
+            owner=name,
+            lease_s=settings.lease_s,
+            services={"settings": settings},
+            email_alerts=bool(settings.smtp_host),
+        )
         self.executor: Executor
         self.heartbeat: ExecutorHeartbeat | None = None
         if settings.celery_broker_url:
             self.executor = CeleryExecutor(sessions, settings.celery_max_inflight)
         else:
             self.executor = InProcessExecutor(self.runner, settings.executor_concurrency, self.wake)
-            self.heartbeat = ExecutorHeartbeat(sessions, self.runner, "in-process", settings.heartbeat_interval_s,
-                                               name=name)
+            self.heartbeat = ExecutorHeartbeat(
+                sessions, self.runner, "in-process", settings.heartbeat_interval_s, name=name
+            )
         self.dispatcher = Dispatcher(settings, sessions, self.executor, self.wake)
         self._unhook = ledger.on_due_work(self._wake_threadsafe)
         self._loop = asyncio.get_running_loop()
@@ -281,8 +321,10 @@ async def run_standalone_dispatcher(settings: Settings) -> None:
 
     configure_logging(settings.log_level, json=settings.log_json)
     if not settings.celery_broker_url:
-        raise SystemExit("autopilot dispatcher feeds Celery workers: set AUTOPILOT_CELERY_BROKER_URL "
-                         "(without it, `autopilot serve` runs jobs in-process)")
+        raise SystemExit(
+            "autopilot dispatcher feeds Celery workers: set AUTOPILOT_CELERY_BROKER_URL "
+            "(without it, `autopilot serve` runs jobs in-process)"
+        )
     engine = make_engine(settings.sqlalchemy_url)
     job_engine = JobEngine(settings, make_sessionmaker(engine)).start()
     log.info("dispatcher started", name=job_engine.dispatcher.name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,9 +21,10 @@ CANCELLABLE = {JobStatus.SCHEDULED.value, JobStatus.RETRY_WAIT.value, JobStatus.
 class Jobs(TenantRepository[Job]):
     model, noun = Job, "job"
 
-    async def page(self, session: AsyncSession, org_id: object, *, status: str | None, kind: str | None,
-                   limit: int, offset: int) -> tuple[list[Job], int]:
-        query = self.scoped(org_id)  # type: ignore[arg-type]
+    async def page(
+        self, session: AsyncSession, org_id: uuid.UUID, *, status: str | None, kind: str | None, limit: int, offset: int
+    ) -> tuple[list[Job], int]:
+        query = self.scoped(org_id)
         if status:
             query = query.where(Job.status == status)
         if kind:
@@ -45,9 +48,15 @@ async def retry(session: AsyncSession, caller: Caller, job_id: int) -> Job:
     _require_manager(caller)
     now = utcnow()
     result = await session.execute(
-        update(Job).where(Job.id == job.id, Job.status.in_(RETRYABLE))
-        .values(status=JobStatus.SCHEDULED.value, run_at=now, max_attempts=Job.attempt + job_attempts(job),
-                finished_at=None, updated_at=now)
+        update(Job)
+        .where(Job.id == job.id, Job.status.in_(RETRYABLE))
+        .values(
+            status=JobStatus.SCHEDULED.value,
+            run_at=now,
+            max_attempts=Job.attempt + job_attempts(job),
+            finished_at=None,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -69,7 +78,8 @@ async def cancel(session: AsyncSession, caller: Caller, job_id: int) -> Job:
     _require_manager(caller)
     now = utcnow()
     result = await session.execute(
-        update(Job).where(Job.id == job.id, Job.status.in_(CANCELLABLE))
+        update(Job)
+        .where(Job.id == job.id, Job.status.in_(CANCELLABLE))
         .values(status=JobStatus.CANCELLED.value, finished_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -83,6 +93,7 @@ async def failures(session: AsyncSession, caller: Caller, limit: int = 50) -> li
     query = (
         jobs.scoped(caller.org_id)
         .where(Job.status.in_([JobStatus.FAILED.value, JobStatus.DEAD.value, JobStatus.HELD.value]))
-        .order_by(Job.updated_at.desc()).limit(limit)
+        .order_by(Job.updated_at.desc())
+        .limit(limit)
     )
     return list(await session.scalars(query))

@@ -38,7 +38,7 @@ from autopilot.worker.runtime import JobEngine
 from tests.support.recorder import RecorderProcess, free_port
 
 REPO = Path(__file__).resolve().parent.parent
-LEAD_S = 3.0  # jobs are due this long after the bench starts enqueueing them
+LEAD_S = 1.0  # jobs become due this long after they are all in the ledger
 PG_SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -91,14 +91,21 @@ async def run_bare(server: RecorderProcess, jobs: int, concurrency: int) -> dict
 
 
 async def enqueue_due_together(url: str, jobs: int, target: str) -> tuple[datetime, list[int]]:
+    """Enqueue the jobs (through the real enqueue) far in the future, then make them all due at
+    the same second, one second from now, so enqueueing time never counts as lateness."""
+    from sqlalchemy import update
+
     engine = make_engine(url)
-    due = datetime.now(UTC) + timedelta(seconds=LEAD_S + jobs / 4000)
     sessions = make_sessionmaker(engine)
+    parked = datetime.now(UTC) + timedelta(days=1)
     ids: list[int] = []
     async with sessions() as session, session.begin():
         for _ in range(jobs):
             ids.append(await ledger.enqueue(session, kind="test.call", payload={"url": target}, org_id=None,
-                                            run_at=due))
+                                            run_at=parked))
+    due = datetime.now(UTC) + timedelta(seconds=LEAD_S)
+    async with sessions() as session, session.begin():
+        await session.execute(update(Job).values(run_at=due, due_at=due))
     await engine.dispose()
     return due, ids
 

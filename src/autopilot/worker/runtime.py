@@ -56,6 +56,9 @@ class InProcessExecutor:
         self.concurrency = concurrency
         self.running: set[asyncio.Task[str]] = set()
         self.on_free = on_free
+        # Wake the dispatcher when a tenth of the slots are free, not on every finish: claims then
+        # come in batches (one write each) instead of one job per transaction.
+        self.refill_at = max(1, concurrency // 10)
 
     def capacity(self) -> int:
         return self.concurrency - len(self.running)
@@ -68,7 +71,8 @@ class InProcessExecutor:
 
     def _finished(self, task: asyncio.Task[str]) -> None:
         self.running.discard(task)
-        self.on_free.set()
+        if self.capacity() >= self.refill_at:
+            self.on_free.set()
 
     async def stop(self) -> None:
         # Let running attempts finish briefly; anything cut off is recovered by lease expiry.

@@ -11,8 +11,12 @@ from celery import Celery
 
 app = Celery("bench_eta", broker=os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/0"))
 app.conf.update(
-    task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1, task_ignore_result=True,
-    task_default_queue=os.environ.get("BENCH_QUEUE", "bench-eta"), worker_hijack_root_logger=False,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_default_queue=os.environ.get("BENCH_QUEUE", "bench-eta"),
+    worker_hijack_root_logger=False,
 )
 _local = threading.local()
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from tests.support.recorder import RecorderProcess, free_port
 
 import autopilot.models  # noqa: F401
 from autopilot.config import Settings
@@ -35,7 +36,6 @@ from autopilot.worker.health import percentile
 from autopilot.worker.models import Job
 from autopilot.worker.runner import idempotency_key
 from autopilot.worker.runtime import JobEngine
-from tests.support.recorder import RecorderProcess, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 LEAD_S = 1.0  # jobs become due this long after they are all in the ledger
@@ -51,9 +51,14 @@ def summary(lateness: list[float], drain_s: float, duplicates: int, lost: int) -
     def r(v: float | None) -> float | None:
         return None if v is None else round(v, 3)
 
-    return {"drain_s": round(drain_s, 3), "lateness_p50_s": r(percentile(lateness, 50)),
-            "lateness_p99_s": r(percentile(lateness, 99)), "lateness_max_s": r(max(lateness, default=None)),
-            "duplicates": duplicates, "lost": lost}
+    return {
+        "drain_s": round(drain_s, 3),
+        "lateness_p50_s": r(percentile(lateness, 50)),
+        "lateness_p99_s": r(percentile(lateness, 99)),
+        "lateness_max_s": r(max(lateness, default=None)),
+        "duplicates": duplicates,
+        "lost": lost,
+    }
 
 
 def counts_from_server(server: RecorderProcess, keys: set[str]) -> tuple[int, int, list[tuple[str, int, float]]]:
@@ -101,8 +106,9 @@ async def enqueue_due_together(url: str, jobs: int, target: str) -> tuple[dateti
     ids: list[int] = []
     async with sessions() as session, session.begin():
         for _ in range(jobs):
-            ids.append(await ledger.enqueue(session, kind="test.call", payload={"url": target}, org_id=None,
-                                            run_at=parked))
+            ids.append(
+                await ledger.enqueue(session, kind="test.call", payload={"url": target}, org_id=None, run_at=parked)
+            )
     due = datetime.now(UTC) + timedelta(seconds=LEAD_S)
     async with sessions() as session, session.begin():
         await session.execute(update(Job).values(run_at=due, due_at=due))
@@ -145,9 +151,15 @@ async def run_embedded(server: RecorderProcess, jobs: int, concurrency: int, wor
     url = f"sqlite+aiosqlite:///{workdir / 'embedded.db'}"
     await upgrade_async(url)
     due, ids = await enqueue_due_together(url, jobs, server.url(delay=0.1))
-    settings = Settings(env="test", data_dir=workdir, database_url=url, executor_concurrency=concurrency,
-                        dispatch_batch=max(200, concurrency), job_modules="tests.support.jobkinds",
-                        log_level="WARNING").resolve_secrets()
+    settings = Settings(
+        env="test",
+        data_dir=workdir,
+        database_url=url,
+        executor_concurrency=concurrency,
+        dispatch_batch=max(200, concurrency),
+        job_modules="tests.support.jobkinds",
+        log_level="WARNING",
+    ).resolve_secrets()
     engine = make_engine(url)
     job_engine = JobEngine(settings, make_sessionmaker(engine)).start()
     try:
@@ -159,8 +171,13 @@ async def run_embedded(server: RecorderProcess, jobs: int, concurrency: int, wor
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), **env},
-                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        args,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -198,15 +215,23 @@ async def run_celery(server: RecorderProcess, jobs: int, concurrency: int, workd
     url = await fresh_postgres()
     try:
         due, ids = await enqueue_due_together(url, jobs, server.url(delay=0.1))
-        env = {"AUTOPILOT_DATABASE_URL": url, "AUTOPILOT_DATA_DIR": str(workdir), "AUTOPILOT_ENV": "test",
-               "AUTOPILOT_CELERY_BROKER_URL": REDIS, "AUTOPILOT_CELERY_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
-               "AUTOPILOT_JOB_MODULES": "tests.support.jobkinds", "AUTOPILOT_LOG_LEVEL": "WARNING",
-               "AUTOPILOT_CELERY_MAX_INFLIGHT": str(concurrency * 2), "AUTOPILOT_DISPATCH_INTERVAL_S": "0.05"}
+        env = {
+            "AUTOPILOT_DATABASE_URL": url,
+            "AUTOPILOT_DATA_DIR": str(workdir),
+            "AUTOPILOT_ENV": "test",
+            "AUTOPILOT_CELERY_BROKER_URL": REDIS,
+            "AUTOPILOT_CELERY_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
+            "AUTOPILOT_JOB_MODULES": "tests.support.jobkinds",
+            "AUTOPILOT_LOG_LEVEL": "WARNING",
+            "AUTOPILOT_CELERY_MAX_INFLIGHT": str(concurrency * 2),
+            "AUTOPILOT_DISPATCH_INTERVAL_S": "0.05",
+        }
         cli = [sys.executable, "-m", "autopilot.cli"]
         per_worker = max(1, concurrency // 2)
         processes = [start([*cli, "dispatcher"], env, workdir / "dispatcher.log")]
-        processes += [start([*cli, "worker", f"--concurrency={per_worker}"], env, workdir / f"worker{i}.log")
-                      for i in range(2)]
+        processes += [
+            start([*cli, "worker", f"--concurrency={per_worker}"], env, workdir / f"worker{i}.log") for i in range(2)
+        ]
         try:
             await wait_drained(url, jobs, timeout=900)
         finally:
@@ -224,9 +249,20 @@ async def run_celery_eta(server: RecorderProcess, jobs: int, concurrency: int, w
     eta_app.conf.task_default_queue = queue
     env = {"BENCH_BROKER": REDIS, "BENCH_QUEUE": queue}
     per_worker = max(1, concurrency // 2)
-    celery = [sys.executable, "-m", "celery", "-A", "bench.eta_tasks", "worker", "--pool=threads",
-              f"--concurrency={per_worker}", f"--queues={queue}", "--without-gossip", "--without-mingle",
-              "--loglevel=WARNING"]
+    celery = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "bench.eta_tasks",
+        "worker",
+        "--pool=threads",
+        f"--concurrency={per_worker}",
+        f"--queues={queue}",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel=WARNING",
+    ]
     processes = [start(celery, env, workdir / f"eta-worker{i}.log") for i in range(2)]
     url = server.url(delay=0.1)
     keys = [uuid.uuid4().hex for _ in range(jobs)]
@@ -261,8 +297,13 @@ async def dispatch_tick_cost(url: str, future_jobs: int, ticks: int = 20) -> flo
     async with sessions() as session, session.begin():
         await bulk_future(session, future_jobs, far)
         for _ in range(ticks * 100):
-            await ledger.enqueue(session, kind="test.call", payload={"url": "http://127.0.0.1:9/"}, org_id=None,
-                                 run_at=now - timedelta(seconds=1))
+            await ledger.enqueue(
+                session,
+                kind="test.call",
+                payload={"url": "http://127.0.0.1:9/"},
+                org_id=None,
+                run_at=now - timedelta(seconds=1),
+            )
     costs = []
     for _ in range(ticks):
         started = time.perf_counter()
@@ -280,17 +321,25 @@ async def bulk_future(session: Any, count: int, run_at: datetime) -> None:
     from sqlalchemy import text
 
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text(
-            "INSERT INTO jobs (kind, payload, due_at, run_at, priority, status, attempt, max_attempts, created_at,"
-            " updated_at) SELECT 'test.call', '{\"url\": \"http://127.0.0.1:9/\"}', :at, :at, 0, 'scheduled', 0, 3,"
-            " now(), now() FROM generate_series(1, :n)"), {"at": run_at, "n": count})
+        await session.execute(
+            text(
+                "INSERT INTO jobs (kind, payload, due_at, run_at, priority, status, attempt, max_attempts, created_at,"
+                " updated_at) SELECT 'test.call', '{\"url\": \"http://127.0.0.1:9/\"}', :at, :at, 0, 'scheduled', 0, 3,"
+                " now(), now() FROM generate_series(1, :n)"
+            ),
+            {"at": run_at, "n": count},
+        )
     else:
         stamp = run_at.replace(tzinfo=None).isoformat(sep=" ")
-        await session.execute(text(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :n) "
-            "INSERT INTO jobs (kind, payload, due_at, run_at, priority, status, attempt, max_attempts, created_at,"
-            " updated_at) SELECT 'test.call', '{\"url\": \"http://127.0.0.1:9/\"}', :at, :at, 0, 'scheduled', 0, 3,"
-            " :at, :at FROM n"), {"at": stamp, "n": count})
+        await session.execute(
+            text(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :n) "
+                "INSERT INTO jobs (kind, payload, due_at, run_at, priority, status, attempt, max_attempts, created_at,"
+                " updated_at) SELECT 'test.call', '{\"url\": \"http://127.0.0.1:9/\"}', :at, :at, 0, 'scheduled', 0, 3,"
+                " :at, :at FROM n"
+            ),
+            {"at": stamp, "n": count},
+        )
 
 
 async def run_scale(workdir: Path, big: int) -> dict[str, Any]:
@@ -315,8 +364,11 @@ async def run_scale(workdir: Path, big: int) -> dict[str, Any]:
                 if backend == "postgresql":
                     await drop_postgres(url)
         if len(figures) == 2:
-            out[backend] = {"tick_s_1k": round(figures[1_000], 5), f"tick_s_{big // 1000}k": round(figures[big], 5),
-                            "ratio": round(figures[big] / figures[1_000], 3)}
+            out[backend] = {
+                "tick_s_1k": round(figures[1_000], 5),
+                f"tick_s_{big // 1000}k": round(figures[big], 5),
+                "ratio": round(figures[big] / figures[1_000], 3),
+            }
     return out
 
 
@@ -357,8 +409,11 @@ async def main() -> None:
         server.stop()
     ratios = {}
     bare = results.get("bare", {}).get("drain_s")
-    for mode, name in (("embedded", "embedded_vs_bare"), ("celery", "celery_vs_bare"),
-                       ("celery-eta", "celery_eta_vs_bare")):
+    for mode, name in (
+        ("embedded", "embedded_vs_bare"),
+        ("celery", "celery_vs_bare"),
+        ("celery-eta", "celery_eta_vs_bare"),
+    ):
         if bare and mode in results:
             ratios[name] = round(results[mode]["drain_s"] / bare, 3)
     line: dict[str, Any] = {"jobs": args.jobs, "concurrency": args.concurrency, "results": results, "ratios": ratios}

@@ -46,9 +46,12 @@ def celery_app() -> Celery:
     return _app
 
 
-def send_job(job_id: int) -> None:
+def send_jobs(job_ids: list[int]) -> None:
+    """Publish one message per job id, all through one producer (one broker connection)."""
     app = celery_app()
-    app.send_task(TASK_NAME, args=[job_id], queue=app.conf.task_default_queue)
+    with app.producer_or_acquire() as producer:
+        for job_id in job_ids:
+            app.send_task(TASK_NAME, args=[job_id], queue=app.conf.task_default_queue, producer=producer)
 
 
 class WorkerLoop:

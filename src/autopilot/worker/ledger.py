@@ -31,6 +31,10 @@ def _wake(_session: Any) -> None:
         hook()
 
 
+# Core statements on the table: the ORM's bulk-update bookkeeping costs more than the SQL here.
+JOBS = Job.__table__
+
+
 def _dialect(session: AsyncSession) -> str:
     bind = session.get_bind()
     return bind.dialect.name
@@ -131,7 +135,7 @@ async def claim_due(
         .scalar_subquery()
     )
     stmt = (
-        update(Job)
+        update(JOBS)
         .where(Job.id.in_(due), text(DUE_PREDICATE))
         .values(
             status=JobStatus.CLAIMED.value,
@@ -158,7 +162,7 @@ async def start(
     if attempt is not None:
         conditions.append(Job.attempt == attempt)
     stmt = (
-        update(Job)
+        update(JOBS)
         .where(*conditions)
         .values(started_at=now, claimed_by=owner, lease_until=now + timedelta(seconds=lease_s), updated_at=now)
         .returning(*_CLAIMED_COLUMNS)
@@ -168,6 +172,19 @@ async def start(
     return None if row is None else Claimed(*row)
 
 
+async def start_many(session: AsyncSession, job_ids: Sequence[int], *, owner: str, lease_s: float) -> list[Claimed]:
+    """Start many delivered jobs in one statement: each attempt is started by exactly one runner,
+    and ids that are no longer claimed-and-unstarted (late or duplicate deliveries) are left out."""
+    now = utcnow()
+    stmt = (
+        update(JOBS)
+        .where(Job.id.in_(list(job_ids)), Job.status == JobStatus.CLAIMED.value, Job.started_at.is_(None))
+        .values(started_at=now, claimed_by=owner, lease_until=now + timedelta(seconds=lease_s), updated_at=now)
+        .returning(*_CLAIMED_COLUMNS)
+    )
+    return [Claimed(*row) for row in (await session.execute(stmt)).all()]
+
+
 def _fenced(job_id: int, attempt: int) -> Any:
     return and_(Job.id == job_id, Job.status == JobStatus.CLAIMED.value, Job.attempt == attempt)
 
@@ -175,7 +192,7 @@ def _fenced(job_id: int, attempt: int) -> Any:
 async def _guarded(session: AsyncSession, job_id: int, attempt: int, **values: Any) -> bool:
     now = utcnow()
     stmt = (
-        update(Job)
+        update(JOBS)
         .where(_fenced(job_id, attempt))
         .values(updated_at=now, lease_until=None, **values)
         .execution_options(synchronize_session=False)
@@ -201,10 +218,16 @@ async def succeed_many(session: AsyncSession, attempts: Sequence[tuple[int, int]
     """Mark many (job id, attempt) pairs succeeded in one statement; returns the ids still owned."""
     now = utcnow()
     stmt = (
-        update(Job)
+        update(JOBS)
         .where(tuple_(Job.id, Job.attempt).in_(list(attempts)), Job.status == JobStatus.CLAIMED.value)
-        .values(status=JobStatus.SUCCEEDED.value, finished_at=now, updated_at=now, lease_until=None,
-                last_error=None, error_class=None)
+        .values(
+            status=JobStatus.SUCCEEDED.value,
+            finished_at=now,
+            updated_at=now,
+            lease_until=None,
+            last_error=None,
+            error_class=None,
+        )
         .returning(Job.id)
         .execution_options(synchronize_session=False)
     )
@@ -256,7 +279,7 @@ async def release(session: AsyncSession, claimed: Sequence[Claimed]) -> None:
     the attempt was never run, so it is not charged."""
     for c in claimed:
         await session.execute(
-            update(Job)
+            update(JOBS)
             .where(_fenced(c.id, c.attempt), Job.started_at.is_(None))
             .values(
                 status=JobStatus.SCHEDULED.value,
@@ -298,7 +321,7 @@ async def reap_expired(session: AsyncSession, *, now: datetime | None = None, li
         else_=JobStatus.RETRY_WAIT.value,
     )
     stmt = (
-        update(Job)
+        update(JOBS)
         .where(Job.id.in_(expired), Job.status == JobStatus.CLAIMED.value, Job.lease_until < now)
         .values(
             status=new_status,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,20 +27,24 @@ def idempotency_key(job_id: int, kind: str) -> str:
     return hashlib.sha256(f"autopilot:{kind}:{job_id}".encode()).hexdigest()[:32]
 
 
-class SuccessBatcher:
-    """Records successes of handlers that wrote nothing to the database in shared transactions:
-    while one batch commits, the next one gathers (no added delay), so a busy SQLite does one
-    write per batch instead of one per job."""
+K = TypeVar("K")
+R = TypeVar("R")
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 500) -> None:
-        self.sessions = sessions
+
+class Coalescer(Generic[K, R]):
+    """Turns many concurrent single-item writes into one statement per batch: while one batch
+    runs, the next one gathers (no added delay), so a busy database does one write per batch."""
+
+    def __init__(self, apply: Callable[[list[K]], Awaitable[dict[K, R]]], default: R, max_batch: int = 500) -> None:
+        self.apply = apply
+        self.default = default
         self.max_batch = max_batch
-        self.pending: list[tuple[int, int, asyncio.Future[bool]]] = []
+        self.pending: list[tuple[K, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def succeed(self, job_id: int, attempt: int) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.pending.append((job_id, attempt, future))
+    async def submit(self, key: K) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self.pending.append((key, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
         return await future
@@ -48,14 +53,13 @@ class SuccessBatcher:
         while self.pending:
             batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
             try:
-                async with self.sessions() as session, session.begin():
-                    owned = await ledger.succeed_many(session, [(job_id, attempt) for job_id, attempt, _f in batch])
+                results = await self.apply([key for key, _f in batch])
             except Exception as exc:
-                for _id, _attempt, future in batch:
+                for _key, future in batch:
                     future.set_exception(exc)
             else:
-                for job_id, _attempt, future in batch:
-                    future.set_result(job_id in owned)
+                for key, future in batch:
+                    future.set_result(results.get(key, self.default))
 
 
 class JobRunner:
@@ -76,12 +80,22 @@ class JobRunner:
         self.services = services
         self.email_alerts = email_alerts
         self.done = 0
-        self.batcher = SuccessBatcher(sessions)
+        self.successes: Coalescer[tuple[int, int], bool] = Coalescer(self._succeed_many, False)
+        self.starts: Coalescer[int, Claimed | None] = Coalescer(self._start_many, None)
+
+    async def _succeed_many(self, attempts: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:
+        async with self.sessions() as session, session.begin():
+            owned = await ledger.succeed_many(session, attempts)
+        return {pair: pair[0] in owned for pair in attempts}
+
+    async def _start_many(self, job_ids: list[int]) -> dict[int, Claimed | None]:
+        async with self.sessions() as session, session.begin():
+            started = await ledger.start_many(session, job_ids, owner=self.owner, lease_s=self.lease_s)
+        return {job.id: job for job in started}
 
     async def run_delivered(self, job_id: int) -> str:
         """A broker delivered *job_id*: start it if it is still ours to run, then run it."""
-        async with self.sessions() as session, session.begin():
-            claimed = await ledger.start(session, job_id, owner=self.owner, lease_s=self.lease_s)
+        claimed = await self.starts.submit(job_id)
         if claimed is None:
             return "skipped"  # a duplicate or late delivery: another runner owns (or owned) it
         return await self.run(claimed)
@@ -127,7 +141,7 @@ class JobRunner:
             if session.in_transaction():  # the handler wrote: its changes and the success commit together
                 owned = await ledger.succeed(session, job.id, job.attempt)
             else:
-                owned = await self.batcher.succeed(job.id, job.attempt)
+                owned = await self.successes.submit((job.id, job.attempt))
             if owned:
                 await session.commit()
                 JOB_OUTCOMES.labels(job.kind, JobStatus.SUCCEEDED.value, "").inc()

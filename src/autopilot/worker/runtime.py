@@ -87,11 +87,11 @@ class CeleryExecutor:
     starts_on_claim = False
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], max_inflight: int) -> None:
-        from autopilot.worker.celery_app import send_job
+        from autopilot.worker.celery_app import send_jobs
 
         self.sessions = sessions
         self.max_inflight = max_inflight
-        self._send = send_job
+        self._send = send_jobs
         self._inflight_estimate = 0
 
     def capacity(self) -> int:
@@ -104,7 +104,7 @@ class CeleryExecutor:
     async def submit(self, claimed: Sequence[Claimed]) -> None:
         ids = [c.id for c in claimed]
         try:
-            await asyncio.to_thread(lambda: [self._send(i) for i in ids])
+            await asyncio.to_thread(self._send, ids)
         except Exception as exc:
             # The broker is unreachable: give the claims back now rather than wait for the reaper.
             log.warning("broker send failed; claims released", error=type(exc).__name__, jobs=len(ids))

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, event, func, select, text, tuple_, update
+from sqlalchemy import Table, and_, event, func, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +32,7 @@ def _wake(_session: Any) -> None:
 
 
 # Core statements on the table: the ORM's bulk-update bookkeeping costs more than the SQL here.
-JOBS = Job.__table__
+JOBS = cast(Table, Job.__table__)
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -23,6 +23,11 @@ from autopilot.kit.errors import install_error_handlers
 from autopilot.kit.logging import configure_logging, log
 from autopilot.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from autopilot.web import pages as web_pages
+from autopilot.worker.health import executor_readiness
+from autopilot.worker.metrics import refresh_gauges
+from autopilot.worker.pages import router as jobs_pages
+from autopilot.worker.router import router as jobs_router
+from autopilot.worker.runtime import start_in_process
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -39,8 +44,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = make_sessionmaker(engine)
         app.state.job_engine = None
         if settings.run_job_engine:
-            from autopilot.worker.runtime import start_in_process
-
             app.state.job_engine = await start_in_process(settings, app.state.sessions)
         log.info(
             "started",
@@ -78,8 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(accounts_router.router)
-    from autopilot.worker.pages import router as jobs_pages
-    from autopilot.worker.router import router as jobs_router
 
     app.include_router(jobs_router)
     app.include_router(jobs_pages)
@@ -100,8 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             components["database"] = {"status": "ok"}
         except Exception as exc:
             components["database"] = {"status": "down", "detail": type(exc).__name__}
-        from autopilot.worker.health import executor_readiness
-
         components["job_engine"] = await executor_readiness(request.app.state.sessions, settings)
         ready = all(c["status"] == "ok" for c in components.values())
         return JSONResponse(
@@ -110,8 +109,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics(request: Request) -> Response:
-        from autopilot.worker.metrics import refresh_gauges
-
         await refresh_gauges(request.app.state.sessions)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -10,3 +10,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (token) event.detail.headers["X-CSRF-Token"] = token;
   });
 });
+
+// On a phone the tab bar scrolls sideways: keep the current section's tab in view.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelector('.tabs a[aria-current="page"]')?.scrollIntoView({ block: "nearest", inline: "center" });
+});

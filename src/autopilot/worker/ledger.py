@@ -74,7 +74,7 @@ async def enqueue(
         created_at=now,
         updated_at=now,
     )
-    insert = (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(Job)
+    insert = (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(JOBS)
     stmt = insert.values(**values).on_conflict_do_nothing().returning(Job.id)
     job_id = await session.scalar(stmt)
     if job_id is None:  # deduplicated

@@ -39,7 +39,7 @@ CHROMIUM_FLAGS = [
 ]
 # Built by `make assets` (npm); not part of the source tree.
 VENDOR_HTMX = REPO / "src" / "autopilot" / "web" / "static" / "vendor" / "htmx.min.js"
-NAV_LABELS = ["Calendar", "Approvals", "Inbox", "Leads", "Analytics", "Integrations", "Settings"]
+NAV_LABELS = ["Calendar", "Approvals", "Inbox", "Leads", "Analytics", "Integrations", "Jobs", "Settings"]
 PASSWORD = "correct horse battery staple"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

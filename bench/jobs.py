@@ -148,6 +148,31 @@ async def wait_drained(url: str, jobs: int, timeout: float) -> None:
         await engine.dispose()
 
 
+async def pickup_latency(url: str, server: RecorderProcess, samples: int = 10) -> dict[str, Any]:
+    """How long a single job enqueued due-now waits before it starts, on an idle engine (goal < 1 s).
+    Enqueued from this process's own session: for embedded mode that is the same process as the
+    engine (so the commit wakes it); for Celery it is another process than the dispatcher (a poll)."""
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    waits: list[float] = []
+    try:
+        for _ in range(samples):
+            async with sessions() as session, session.begin():
+                job_id = await ledger.enqueue(session, kind="test.call", payload={"url": server.url()}, org_id=None)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                async with sessions() as session:
+                    job = await session.get(Job, job_id)
+                    if job is not None and job.started_at is not None:
+                        waits.append((job.started_at - job.run_at).total_seconds())
+                        break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.13)  # land at different points of the poll cycle
+    finally:
+        await engine.dispose()
+    return {"pickup_p50_s": round(percentile(waits, 50) or 0, 3), "pickup_max_s": round(max(waits, default=0), 3)}
+
+
 async def run_embedded(server: RecorderProcess, jobs: int, concurrency: int, workdir: Path) -> dict[str, Any]:
     """SQLite + the in-process executor, as `autopilot serve` runs it."""
     url = f"sqlite+aiosqlite:///{workdir / 'embedded.db'}"
@@ -166,10 +191,12 @@ async def run_embedded(server: RecorderProcess, jobs: int, concurrency: int, wor
     job_engine = JobEngine(settings, make_sessionmaker(engine)).start()
     try:
         await wait_drained(url, jobs, timeout=600)
+        figures = await ledger_figures(url, due, ids, server)
+        figures.update(await pickup_latency(url, server))
     finally:
         await job_engine.stop()
         await engine.dispose()
-    return await ledger_figures(url, due, ids, server)
+    return figures
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -236,9 +263,11 @@ async def run_celery(server: RecorderProcess, jobs: int, concurrency: int, workd
         ]
         try:
             await wait_drained(url, jobs, timeout=900)
+            figures = await ledger_figures(url, due, ids, server)
+            figures.update(await pickup_latency(url, server))
         finally:
             stop(processes)
-        return await ledger_figures(url, due, ids, server)
+        return figures
     finally:
         await drop_postgres(url)
 

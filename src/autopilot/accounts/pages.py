@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -60,9 +59,7 @@ async def signup(
             email=body.email,
             password=body.password,
             client=client_address(request),
-            max_failures=settings.login_max_failures,
-            window_s=settings.login_window_s,
-            ttl=timedelta(hours=settings.session_ttl_hours),
+            settings=settings,
         )
     except ValidationError as exc:
         return render(request, "signup.html", 422, zones=zone_names(), form=form, error=_readable(exc))
@@ -94,9 +91,7 @@ async def login(
             email=body.email,
             password=body.password,
             client=client_address(request),
-            max_failures=settings.login_max_failures,
-            window_s=settings.login_window_s,
-            ttl=timedelta(hours=settings.session_ttl_hours),
+            settings=settings,
         )
     except ValidationError as exc:
         return render(request, "login.html", 422, form={"email": email}, error=_readable(exc))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -48,9 +47,7 @@ async def login(
         password=body.password,
         client=client,
         organization_id=body.organization_id,
-        max_failures=settings.login_max_failures,
-        window_s=settings.login_window_s,
-        ttl=timedelta(hours=settings.session_ttl_hours),
+        settings=settings,
     )
     return schemas.TokenOut(access_token=issued.raw, expires_at=issued.row.expires_at)
 

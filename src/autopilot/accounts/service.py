@@ -19,6 +19,7 @@ from autopilot.accounts.repository import (
     tokens,
     users,
 )
+from autopilot.config import Settings
 from autopilot.kit.crypto import hash_password, new_token, token_digest, verify_password
 from autopilot.kit.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from autopilot.kit.time import utcnow
@@ -92,16 +93,15 @@ async def login(
     email: str,
     password: str,
     client: str,
-    max_failures: int,
-    window_s: int,
-    ttl: timedelta,
+    settings: Settings,
     organization_id: uuid.UUID | None = None,
 ) -> IssuedToken:
     """Check the password and issue a session token; too many failures for the e-mail or client → 429."""
     now = utcnow()
     keys = _throttle_keys(email, client)
+    window_s = settings.login_window_s
     since = now - timedelta(seconds=window_s)
-    if await login_failures.count_since(session, keys, since) >= max_failures:
+    if await login_failures.count_since(session, keys, since) >= settings.login_max_failures:
         oldest = await login_failures.oldest_since(session, keys, since) or now
         retry_after = max(1, math.ceil((oldest + timedelta(seconds=window_s) - now).total_seconds()))
         raise TooManyRequests(
@@ -116,7 +116,8 @@ async def login(
     chosen = next((m for m in member_of if organization_id in (None, m.org_id)), None)
     if chosen is None:
         raise LoginFailed("this account is not a member of that organization")
-    return await _issue(session, chosen.org_id, user.id, TokenKind.SESSION, "login", now + ttl)
+    expires_at = now + timedelta(hours=settings.session_ttl_hours)
+    return await _issue(session, chosen.org_id, user.id, TokenKind.SESSION, "login", expires_at)
 
 
 async def _issue(

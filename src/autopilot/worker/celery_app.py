@@ -72,13 +72,7 @@ class WorkerLoop:
         async def setup() -> None:
             self.engine = make_engine(settings.sqlalchemy_url, pool_size=20)
             sessions = make_sessionmaker(self.engine)
-            self.runner = JobRunner(
-                sessions,
-                owner=name,
-                lease_s=settings.lease_s,
-                services={"settings": settings},
-                email_alerts=bool(settings.smtp_host),
-            )
+            self.runner = JobRunner.for_settings(settings, sessions, name)
             beat = ExecutorHeartbeat(sessions, self.runner, "celery", settings.heartbeat_interval_s, name=name)
             asyncio.create_task(beat.run())  # noqa: RUF006 (lives as long as the process)
 

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from autopilot.config import Settings
 from autopilot.kit.time import utcnow
 from autopilot.notifications.service import alert_owners
 from autopilot.worker import ledger
@@ -64,6 +65,16 @@ class Coalescer(Generic[K, R]):
 
 class JobRunner:
     """Executes claimed jobs; shared by the in-process executor and the Celery task."""
+
+    @classmethod
+    def for_settings(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession], owner: str) -> JobRunner:
+        return cls(
+            sessions,
+            owner=owner,
+            lease_s=settings.lease_s,
+            services={"settings": settings},
+            email_alerts=bool(settings.smtp_host),
+        )
 
     def __init__(
         self,

@@ -274,13 +274,7 @@ class JobEngine:
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         name = process_name("executor")
-        self.runner = JobRunner(
-            sessions,
-            owner=name,
-            lease_s=settings.lease_s,
-            services={"settings": settings},
-            email_alerts=bool(settings.smtp_host),
-        )
+        self.runner = JobRunner.for_settings(settings, sessions, name)
         self.executor: Executor
         self.heartbeat: ExecutorHeartbeat | None = None
         if settings.celery_broker_url:

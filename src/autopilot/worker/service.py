@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from autopilot.kit.errors import Conflict, Forbidden
 from autopilot.kit.repository import TenantRepository
 from autopilot.kit.time import utcnow
 from autopilot.worker.models import Job, JobStatus
+from autopilot.worker.registry import REGISTRY
 
 RETRYABLE = {JobStatus.FAILED.value, JobStatus.DEAD.value, JobStatus.HELD.value, JobStatus.CANCELLED.value}
 CANCELLABLE = {JobStatus.SCHEDULED.value, JobStatus.RETRY_WAIT.value, JobStatus.HELD.value}
@@ -42,51 +44,53 @@ def _require_manager(caller: Caller) -> None:
         raise Forbidden("only an owner or admin can retry or cancel jobs")
 
 
-async def retry(session: AsyncSession, caller: Caller, job_id: int) -> Job:
-    """Run a failed, dead, held or cancelled job again now, with a fresh set of attempts."""
+async def _move(
+    session: AsyncSession, caller: Caller, job_id: int, allowed: set[str], refusal: str, **values: Any
+) -> Job:
+    """A guarded status change asked for by an owner or admin; 409 when the job moved on."""
     job = await jobs.get(session, caller.org_id, job_id)
     _require_manager(caller)
-    now = utcnow()
     result = await session.execute(
         update(Job)
-        .where(Job.id == job.id, Job.status.in_(RETRYABLE))
-        .values(
-            status=JobStatus.SCHEDULED.value,
-            run_at=now,
-            max_attempts=Job.attempt + job_attempts(job),
-            finished_at=None,
-            updated_at=now,
-        )
+        .where(Job.id == job.id, Job.status.in_(allowed))
+        .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"job {job_id} is {job.status}; only failed, dead, held or cancelled jobs can be retried")
+        raise Conflict(f"job {job_id} is {job.status}; {refusal}")
     await session.refresh(job)
     return job
 
 
-def job_attempts(job: Job) -> int:
-    from autopilot.worker.registry import REGISTRY
-
+async def retry(session: AsyncSession, caller: Caller, job_id: int) -> Job:
+    """Run a failed, dead, held or cancelled job again now, with a fresh set of attempts."""
+    job = await jobs.get(session, caller.org_id, job_id)
     spec = REGISTRY.get(job.kind)
-    return spec.max_attempts if spec else 3
+    fresh_attempts = spec.max_attempts if spec else 3
+    return await _move(
+        session,
+        caller,
+        job_id,
+        RETRYABLE,
+        "only failed, dead, held or cancelled jobs can be retried",
+        status=JobStatus.SCHEDULED.value,
+        run_at=utcnow(),
+        max_attempts=Job.attempt + fresh_attempts,
+        finished_at=None,
+    )
 
 
 async def cancel(session: AsyncSession, caller: Caller, job_id: int) -> Job:
     """Cancel a job that has not started; a running attempt cannot be recalled."""
-    job = await jobs.get(session, caller.org_id, job_id)
-    _require_manager(caller)
-    now = utcnow()
-    result = await session.execute(
-        update(Job)
-        .where(Job.id == job.id, Job.status.in_(CANCELLABLE))
-        .values(status=JobStatus.CANCELLED.value, finished_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
+    return await _move(
+        session,
+        caller,
+        job_id,
+        CANCELLABLE,
+        "only scheduled, waiting or held jobs can be cancelled",
+        status=JobStatus.CANCELLED.value,
+        finished_at=utcnow(),
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"job {job_id} is {job.status}; only scheduled, waiting or held jobs can be cancelled")
-    await session.refresh(job)
-    return job
 
 
 async def failures(session: AsyncSession, caller: Caller, limit: int = 50) -> list[Job]:

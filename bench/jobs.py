@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import ssl
 import subprocess
 import sys
@@ -148,7 +149,7 @@ async def wait_drained(url: str, jobs: int, timeout: float) -> None:
         await engine.dispose()
 
 
-async def pickup_latency(url: str, server: RecorderProcess, samples: int = 10) -> dict[str, Any]:
+async def pickup_latency(url: str, server: RecorderProcess, samples: int = 20) -> dict[str, Any]:
     """How long a single job enqueued due-now waits before it starts, on an idle engine (goal < 1 s).
     Enqueued from this process's own session: for embedded mode that is the same process as the
     engine (so the commit wakes it); for Celery it is another process than the dispatcher (a poll)."""
@@ -167,7 +168,7 @@ async def pickup_latency(url: str, server: RecorderProcess, samples: int = 10) -
                         waits.append((job.started_at - job.run_at).total_seconds())
                         break
                 await asyncio.sleep(0.01)
-            await asyncio.sleep(0.13)  # land at different points of the poll cycle
+            await asyncio.sleep(random.uniform(0, 0.7))  # land at random points of the dispatcher's poll cycle
     finally:
         await engine.dispose()
     return {"pickup_p50_s": round(percentile(waits, 50) or 0, 3), "pickup_max_s": round(max(waits, default=0), 3)}

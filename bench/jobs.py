@@ -254,7 +254,6 @@ async def run_celery(server: RecorderProcess, jobs: int, concurrency: int, workd
             "AUTOPILOT_JOB_MODULES": "tests.support.jobkinds",
             "AUTOPILOT_LOG_LEVEL": "WARNING",
             "AUTOPILOT_CELERY_MAX_INFLIGHT": str(concurrency * 2),
-            "AUTOPILOT_DISPATCH_INTERVAL_S": "0.05",
         }
         cli = [sys.executable, "-m", "autopilot.cli"]
         per_worker = max(1, concurrency // 2)

@@ -28,6 +28,7 @@ from autopilot.worker.runner import JobRunner
 log = structlog.get_logger("autopilot.jobs")
 LATENESS_CHECK_S = 60.0
 LATENESS_ALERT_P99_S = 60.0
+BUSY_POLL_S = 0.05
 
 
 def process_name(role: str) -> str:
@@ -142,6 +143,8 @@ class Dispatcher:
         next_reap = next_beat = next_lateness = loop.time()
         failures = 0
         while not self._stopping.is_set():
+            # Cleared before the tick, so a wake-up that arrives during it is not lost.
+            self.wake.clear()
             now = loop.time()
             try:
                 if now >= next_beat:
@@ -162,9 +165,11 @@ class Dispatcher:
                 await asyncio.sleep(min(5.0, 0.2 * 2 ** min(failures, 5)))
             if claimed and self.executor.capacity() > 0:
                 continue  # more may be due right now
-            self.wake.clear()
+            # Full: look again soon, as slots free up (Celery workers cannot wake us); idle: poll.
+            busy = self.executor.capacity() <= 0
+            timeout = min(BUSY_POLL_S, self.settings.dispatch_interval_s) if busy else self.settings.dispatch_interval_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=self.settings.dispatch_interval_s)
+                await asyncio.wait_for(self.wake.wait(), timeout=timeout)
 
     async def tick(self) -> int:
         """One dispatch: claim as many due jobs as the executor can take, and hand them over."""

@@ -253,7 +253,7 @@ async def run_celery(server: RecorderProcess, jobs: int, concurrency: int, workd
             "AUTOPILOT_CELERY_QUEUE": f"bench-{uuid.uuid4().hex[:6]}",
             "AUTOPILOT_JOB_MODULES": "tests.support.jobkinds",
             "AUTOPILOT_LOG_LEVEL": "WARNING",
-            "AUTOPILOT_CELERY_MAX_INFLIGHT": str(concurrency * 2),
+            "AUTOPILOT_CELERY_MAX_INFLIGHT": str(concurrency),  # the same concurrency as bare
         }
         cli = [sys.executable, "-m", "autopilot.cli"]
         per_worker = max(1, concurrency // 2)

@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     heartbeat_interval_s: float = 5.0
     heartbeat_stale_s: float = 30.0
     run_job_engine: bool = True
+    # Jobs handed out and not finished, over all workers: the Celery mode's concurrency limit.
     celery_max_inflight: int = 2000
+    celery_ids_per_message: int = 10
     celery_queue: str = "autopilot"
     # Extra modules that register job kinds (comma-separated), imported by every executor.
     job_modules: str = ""

@@ -13,7 +13,7 @@ from celery import Celery
 
 from autopilot.config import Settings, get_settings
 
-TASK_NAME = "autopilot.run_job"
+TASK_NAME = "autopilot.run_jobs"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -47,12 +47,23 @@ def celery_app() -> Celery:
     return _app
 
 
-def send_jobs(job_ids: list[int]) -> None:
-    """Publish one message per job id, all through one producer (one broker connection)."""
+def message_size(claimed: int, most: int) -> int:
+    """Ids per message: one while work trickles in (spread over every worker); up to *most* in a
+    burst, so Celery's fixed cost per message (receive, ack) is paid once per several jobs."""
+    return max(1, min(most, claimed // SPREAD))
+
+
+SPREAD = 2  # a claim of n ids goes out as messages of n // SPREAD ids (capped), so at least 2
+
+
+def send_jobs(job_ids: list[int], most_per_message: int = 10) -> None:
+    """Publish the claimed ids (ids only: the ledger holds everything else) through one producer."""
     app = celery_app()
+    size = message_size(len(job_ids), most_per_message)
     with app.producer_or_acquire() as producer:
-        for job_id in job_ids:
-            app.send_task(TASK_NAME, args=[job_id], queue=app.conf.task_default_queue, producer=producer)
+        for start in range(0, len(job_ids), size):
+            chunk = job_ids[start : start + size]
+            app.send_task(TASK_NAME, args=[chunk], queue=app.conf.task_default_queue, producer=producer)
 
 
 class WorkerLoop:
@@ -82,8 +93,11 @@ class WorkerLoop:
 
         asyncio.run_coroutine_threadsafe(setup(), self.loop).result()
 
-    def run(self, job_id: int) -> str:
-        future: Future[str] = asyncio.run_coroutine_threadsafe(self.runner.run_delivered(job_id), self.loop)
+    def run(self, job_ids: list[int]) -> list[str]:
+        async def run_all() -> list[str]:
+            return list(await asyncio.gather(*(self.runner.run_delivered(i) for i in job_ids)))
+
+        future: Future[list[str]] = asyncio.run_coroutine_threadsafe(run_all(), self.loop)
         return future.result()
 
 
@@ -101,8 +115,8 @@ def worker_loop() -> WorkerLoop:
 
 def _register(celery: Celery) -> None:
     @celery.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-    def run_job(job_id: int) -> str:
-        return worker_loop().run(job_id)
+    def run_jobs(job_ids: list[int] | int) -> list[str]:
+        return worker_loop().run(job_ids if isinstance(job_ids, list) else [job_ids])
 
 
 def run_worker(settings: Settings, *, concurrency: int, queues: str | None) -> None:

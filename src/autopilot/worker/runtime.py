@@ -87,11 +87,12 @@ class CeleryExecutor:
     mode = "celery"
     starts_on_claim = False
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_inflight: int) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_inflight: int, most_per_message: int) -> None:
         from autopilot.worker.celery_app import send_jobs
 
         self.sessions = sessions
         self.max_inflight = max_inflight
+        self.most_per_message = most_per_message
         self._send = send_jobs
         self._inflight_estimate = 0
 
@@ -105,7 +106,7 @@ class CeleryExecutor:
     async def submit(self, claimed: Sequence[Claimed]) -> None:
         ids = [c.id for c in claimed]
         try:
-            await asyncio.to_thread(self._send, ids)
+            await asyncio.to_thread(self._send, ids, self.most_per_message)
         except Exception as exc:
             # The broker is unreachable: give the claims back now rather than wait for the reaper.
             log.warning("broker send failed; claims released", error=type(exc).__name__, jobs=len(ids))
@@ -283,7 +284,7 @@ class JobEngine:
         self.executor: Executor
         self.heartbeat: ExecutorHeartbeat | None = None
         if settings.celery_broker_url:
-            self.executor = CeleryExecutor(sessions, settings.celery_max_inflight)
+            self.executor = CeleryExecutor(sessions, settings.celery_max_inflight, settings.celery_ids_per_message)
         else:
             self.executor = InProcessExecutor(self.runner, settings.executor_concurrency, self.wake)
             self.heartbeat = ExecutorHeartbeat(

@@ -144,3 +144,37 @@ async def test_a_successful_run_commits_and_clears_the_error(
     async with sessions() as session:
         job = await session.scalar(select(Job).where(Job.id == job_id))
     assert job is not None and job.finished_at is not None and job.last_error is None
+
+
+async def notes(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with sessions() as session:
+        return list(await session.scalars(select(Alert.message).where(Alert.kind == "note")))
+
+
+async def test_a_handlers_writes_commit_with_its_success(sessions: async_sessionmaker[AsyncSession]) -> None:
+    org_id = await an_org(sessions)
+    async with sessions() as session, session.begin():
+        job_id = await ledger.enqueue(session, kind="test.note", payload={"message": "kept"}, org_id=org_id)
+    runner = JobRunner(sessions, owner="t", lease_s=30, services={})
+    assert await run_due(sessions, runner) == "succeeded"
+    assert await notes(sessions) == ["kept"]
+    assert (await get_job(sessions, job_id)).status == "succeeded"
+
+
+async def test_a_handlers_writes_are_dropped_when_its_lease_was_lost(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    org_id = await an_org(sessions)
+    async with sessions() as session, session.begin():
+        job_id = await ledger.enqueue(session, kind="test.note", payload={"message": "late"}, org_id=org_id)
+    async with sessions() as session, session.begin():
+        (slow,) = await ledger.claim_due(session, owner="slow", limit=1, lease_s=1, start=True)
+    async with sessions() as session, session.begin():  # the lease expires and the job is reclaimed
+        await ledger.reap_expired(session, now=utcnow() + timedelta(seconds=5))
+        await ledger.claim_due(
+            session, owner="fast", limit=1, lease_s=30, start=True, now=utcnow() + timedelta(seconds=5)
+        )
+    runner = JobRunner(sessions, owner="slow", lease_s=30, services={})
+    assert await runner.run(slow) == "fenced"
+    assert await notes(sessions) == []
+    assert (await get_job(sessions, job_id)).attempt == 2

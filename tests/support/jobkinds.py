@@ -42,3 +42,19 @@ async def call_reconcile(ctx: JobContext, payload: CallPayload) -> bool:
         response = await client.get(payload.reconcile_url, params={"key": ctx.idempotency_key})
     response.raise_for_status()
     return bool(response.json()["seen"])
+
+
+class NotePayload(BaseModel):
+    message: str
+
+
+@job("test.note", payload=NotePayload)
+async def note(ctx: JobContext, payload: NotePayload) -> None:
+    """Writes to the database through the run's own transaction (an in-app alert)."""
+    from autopilot.notifications.models import Alert
+
+    assert ctx.org_id is not None
+    ctx.session.add(
+        Alert(org_id=ctx.org_id, kind="note", message=payload.message, job_id=ctx.job_id, created_at=utcnow())
+    )
+    await ctx.session.flush()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -17,15 +17,22 @@ P = TypeVar("P", bound=BaseModel)
 @dataclass
 class JobContext:
     """What a handler knows about its run. `session` is the run's own transaction: it commits
-    together with the job's success, or not at all."""
+    together with the job's success, or not at all. It is opened on first use only."""
 
     job_id: int
     org_id: uuid.UUID | None
     kind: str
     attempt: int
     idempotency_key: str  # stable across attempts: pass it to the outside world
-    session: AsyncSession
+    sessions: async_sessionmaker[AsyncSession]
     services: dict[str, Any] = field(default_factory=dict)
+    opened_session: AsyncSession | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> AsyncSession:
+        if self.opened_session is None:
+            self.opened_session = self.sessions()
+        return self.opened_session
 
 
 Handler = Callable[[JobContext, P], Awaitable[None]]

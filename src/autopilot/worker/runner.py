@@ -132,16 +132,16 @@ class JobRunner:
             payload = spec.payload.model_validate(job.payload)
         except (UnknownJobKind, ValueError) as exc:
             raise PermanentError(str(exc)) from exc
-        async with self.sessions() as session:
-            ctx = JobContext(
-                job_id=job.id,
-                org_id=job.org_id,
-                kind=job.kind,
-                attempt=job.attempt,
-                idempotency_key=idempotency_key(job.id, job.kind),
-                session=session,
-                services=self.services,
-            )
+        ctx = JobContext(
+            job_id=job.id,
+            org_id=job.org_id,
+            kind=job.kind,
+            attempt=job.attempt,
+            idempotency_key=idempotency_key(job.id, job.kind),
+            sessions=self.sessions,
+            services=self.services,
+        )
+        try:
             known = {c.value for c in ErrorClass}
             previous = ErrorClass(job.error_class) if job.error_class in known else None
             already_done = False
@@ -149,17 +149,19 @@ class JobRunner:
                 already_done = await spec.reconciler(ctx, payload)
             if not already_done:
                 await spec.handler(ctx, payload)
-            if session.in_transaction():  # the handler wrote: its changes and the success commit together
+            session = ctx.opened_session
+            if session is not None and session.in_transaction():
+                # The handler wrote: its changes and the success commit together, or not at all.
                 owned = await ledger.succeed(session, job.id, job.attempt)
+                await (session.commit() if owned else session.rollback())
             else:
                 owned = await self.successes.submit((job.id, job.attempt))
-            if owned:
-                await session.commit()
-                JOB_OUTCOMES.labels(job.kind, JobStatus.SUCCEEDED.value, "").inc()
-                return JobStatus.SUCCEEDED.value
-            await session.rollback()  # the lease was lost: the handler's changes must not land
-            JOB_OUTCOMES.labels(job.kind, "fenced", "").inc()
-            return "fenced"
+        finally:
+            if ctx.opened_session is not None:
+                await ctx.opened_session.close()
+        outcome = JobStatus.SUCCEEDED.value if owned else "fenced"  # fenced: the lease was lost
+        JOB_OUTCOMES.labels(job.kind, outcome, "").inc()
+        return outcome
 
     async def _failed(self, job: Claimed, error: JobError) -> str:
         rule = POLICY[error.error_class]

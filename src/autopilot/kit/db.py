@@ -61,6 +61,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # 64 MiB of page cache per connection (default 2 MiB): a ledger of a million rows keeps its
+    # index pages in memory instead of re-reading them through the OS on every claim.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

@@ -42,7 +42,13 @@ class Job(TimestampMixin, Base):
             sqlite_where=text("status = 'claimed'"),
         ),
         Index("ix_jobs_org_status", "org_id", "status", "updated_at"),
-        Index("ix_jobs_started", "started_at"),
+        # Only jobs that ran: future jobs (the bulk of a big ledger) stay out of this index.
+        Index(
+            "ix_jobs_started",
+            "started_at",
+            postgresql_where=text("started_at IS NOT NULL"),
+            sqlite_where=text("started_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)

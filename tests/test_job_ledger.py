@@ -154,6 +154,6 @@ async def test_a_duplicate_delivery_starts_the_attempt_only_once(sessions: async
 
     async def deliver() -> bool:
         async with sessions() as session, session.begin():
-            return await ledger.start(session, job_id, owner="w", lease_s=30) is not None
+            return bool(await ledger.start_many(session, [job_id], owner="w", lease_s=30))
 
     assert sorted(await asyncio.gather(deliver(), deliver())) == [False, True]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, event, func, select, text, tuple_, update
+from sqlalchemy import Table, and_, case, delete, event, func, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -152,26 +152,6 @@ async def claim_due(
     return sorted((Claimed(*row) for row in rows), key=lambda c: (-c.priority, c.run_at, c.id))
 
 
-async def start(
-    session: AsyncSession, job_id: int, *, owner: str, lease_s: float, attempt: int | None = None
-) -> Claimed | None:
-    """Take a claimed job to run it: exactly one runner wins each attempt; None means another
-    runner has (or had) it, or it is no longer claimed (late or duplicate delivery)."""
-    now = utcnow()
-    conditions = [Job.id == job_id, Job.status == JobStatus.CLAIMED.value, Job.started_at.is_(None)]
-    if attempt is not None:
-        conditions.append(Job.attempt == attempt)
-    stmt = (
-        update(JOBS)
-        .where(*conditions)
-        .values(started_at=now, claimed_by=owner, lease_until=now + timedelta(seconds=lease_s), updated_at=now)
-        .returning(*_CLAIMED_COLUMNS)
-        .execution_options(synchronize_session=False)
-    )
-    row = (await session.execute(stmt)).first()
-    return None if row is None else Claimed(*row)
-
-
 async def start_many(session: AsyncSession, job_ids: Sequence[int], *, owner: str, lease_s: float) -> list[Claimed]:
     """Start many delivered jobs in one statement: each attempt is started by exactly one runner,
     and ids that are no longer claimed-and-unstarted (late or duplicate deliveries) are left out."""
@@ -313,8 +293,6 @@ async def reap_expired(session: AsyncSession, *, now: datetime | None = None, li
     )
     never_started = Job.started_at.is_(None)
     out_of_attempts = Job.attempt >= Job.max_attempts
-    from sqlalchemy import case
-
     new_status = case(
         (never_started, JobStatus.SCHEDULED.value),
         (out_of_attempts, JobStatus.DEAD.value),
@@ -360,6 +338,4 @@ async def beat(session: AsyncSession, *, name: str, role: str, mode: str, starte
 
 
 async def forget_heartbeat(session: AsyncSession, name: str) -> None:
-    from sqlalchemy import delete
-
     await session.execute(delete(Heartbeat).where(Heartbeat.name == name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -157,3 +158,29 @@ async def test_a_duplicate_delivery_starts_the_attempt_only_once(sessions: async
             return bool(await ledger.start_many(session, [job_id], owner="w", lease_s=30))
 
     assert sorted(await asyncio.gather(deliver(), deliver())) == [False, True]
+
+
+async def test_housekeeping_deletes_old_successes_but_keeps_failures_and_recent_work(
+    settings: Any, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    from sqlalchemy import update
+
+    from autopilot.worker.runtime import JobEngine
+
+    org_id = await an_org(sessions)
+    async with sessions() as session, session.begin():
+        ids = [await ledger.enqueue(session, kind="test.call", payload=URL, org_id=org_id) for _ in range(4)]
+    long_ago = utcnow() - timedelta(days=31)
+    async with sessions() as session, session.begin():
+        for job_id, status, finished in zip(
+            ids, ["succeeded", "cancelled", "dead", "succeeded"], [long_ago, long_ago, long_ago, utcnow()], strict=True
+        ):
+            await session.execute(update(Job).where(Job.id == job_id).values(status=status, finished_at=finished))
+    engine = JobEngine(settings, sessions)  # not started: housekeeping is called directly
+    try:
+        assert await engine.dispatcher.housekeeping() == 2
+    finally:
+        await engine.stop()
+    async with sessions() as session:
+        left = sorted((await session.execute(select(Job.id, Job.status))).all())
+    assert left == [(ids[2], "dead"), (ids[3], "succeeded")]

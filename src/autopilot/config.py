@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     run_job_engine: bool = True
     # Jobs handed out and not finished, over all workers: the Celery mode's concurrency limit.
     celery_max_inflight: int = 2000
+    # Succeeded and cancelled jobs are deleted this long after they finish (failures are kept).
+    job_retention_days: int = 30
     celery_ids_per_message: int = 10
     celery_queue: str = "autopilot"
     # Extra modules that register job kinds (comma-separated), imported by every executor.

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autopilot.kit.errors import Unprocessable
 from autopilot.kit.time import utcnow
-from autopilot.worker.models import DUE_PREDICATE, Heartbeat, Job, JobStatus
+from autopilot.worker.models import DUE_PREDICATE, PURGEABLE_PREDICATE, Heartbeat, Job, JobStatus
 from autopilot.worker.registry import UnknownJobKind, get_kind
 
 # Called after a commit that enqueued work due now, so a dispatcher in this process starts it at once.
@@ -339,3 +339,16 @@ async def beat(session: AsyncSession, *, name: str, role: str, mode: str, starte
 
 async def forget_heartbeat(session: AsyncSession, name: str) -> None:
     await session.execute(delete(Heartbeat).where(Heartbeat.name == name))
+
+
+async def purge_finished(session: AsyncSession, *, before: datetime, limit: int = 10_000) -> int:
+    """Delete up to *limit* succeeded or cancelled jobs that finished before *before*; failed and
+    dead jobs stay for the failures page. Returns how many were deleted."""
+    old = select(Job.id).where(text(PURGEABLE_PREDICATE), Job.finished_at < before).limit(limit).scalar_subquery()
+    result: Any = await session.execute(delete(JOBS).where(Job.id.in_(old)))
+    return int(result.rowcount or 0)
+
+
+async def prune_heartbeats(session: AsyncSession, *, before: datetime) -> None:
+    """Forget processes not seen since *before* (each restart has a new name)."""
+    await session.execute(delete(Heartbeat).where(Heartbeat.seen_at < before))

@@ -26,6 +26,8 @@ DUE_STATUSES = (JobStatus.SCHEDULED.value, JobStatus.RETRY_WAIT.value)
 FINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED)
 # The partial-index predicate; claim queries repeat it verbatim so both planners use the index.
 DUE_PREDICATE = "status IN ('scheduled', 'retry_wait')"
+# Finished work that housekeeping deletes after the retention period (failures are kept).
+PURGEABLE_PREDICATE = "status IN ('succeeded', 'cancelled')"
 
 
 class Job(TimestampMixin, Base):
@@ -48,6 +50,12 @@ class Job(TimestampMixin, Base):
             "started_at",
             postgresql_where=text("started_at IS NOT NULL"),
             sqlite_where=text("started_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_jobs_finished",
+            "finished_at",
+            postgresql_where=text(PURGEABLE_PREDICATE),
+            sqlite_where=text(PURGEABLE_PREDICATE),
         ),
     )
 

@@ -29,6 +29,8 @@ log = structlog.get_logger("autopilot.jobs")
 LATENESS_CHECK_S = 60.0
 LATENESS_ALERT_P99_S = 60.0
 BUSY_POLL_S = 0.05
+HOUSEKEEPING_S = 3600.0
+HEARTBEAT_MEMORY = timedelta(days=1)
 
 
 def process_name(role: str) -> str:
@@ -141,7 +143,7 @@ class Dispatcher:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        next_reap = next_beat = next_lateness = loop.time()
+        next_reap = next_beat = next_lateness = next_housekeeping = loop.time()
         failures = 0
         while not self._stopping.is_set():
             # Cleared before the tick, so a wake-up that arrives during it is not lost.
@@ -157,6 +159,9 @@ class Dispatcher:
                 if now >= next_lateness:
                     await self._check_lateness()
                     next_lateness = now + LATENESS_CHECK_S
+                if now >= next_housekeeping:
+                    await self.housekeeping()
+                    next_housekeeping = now + HOUSEKEEPING_S
                 claimed = await self.tick()
                 failures = 0
             except Exception as exc:
@@ -204,6 +209,16 @@ class Dispatcher:
                     )
         if reaped:
             log.info("expired leases reaped", jobs=len(reaped))
+
+    async def housekeeping(self) -> int:
+        """Delete finished work past its retention and forget long-gone processes."""
+        now = utcnow()
+        async with self.sessions() as session, session.begin():
+            purged = await ledger.purge_finished(session, before=now - timedelta(days=self.settings.job_retention_days))
+            await ledger.prune_heartbeats(session, before=now - HEARTBEAT_MEMORY)
+        if purged:
+            log.info("finished jobs purged", jobs=purged)
+        return purged
 
     async def _beat(self) -> None:
         async with self.sessions() as session, session.begin():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from autopilot.app import create_app
 from autopilot.config import Settings
 from autopilot.kit.db import make_engine, make_sessionmaker
 from tests.support import databases
+from tests.support.accounts import Account, make_account
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -100,31 +100,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4321))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
-
-
-@dataclass
-class Account:
-    email: str
-    password: str
-    token: str
-    org_id: str
-    user_id: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-async def make_account(client: httpx.AsyncClient, email: str, org: str = "Acme", **extra: Any) -> Account:
-    password = "correct horse battery staple"
-    created = await client.post(
-        "/api/v1/auth/signup", json={"email": email, "password": password, "organization_name": org, **extra}
-    )
-    assert created.status_code == 201, created.text
-    login = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert login.status_code == 200, login.text
-    body = created.json()
-    return Account(email, password, login.json()["access_token"], body["organization"]["id"], body["user"]["id"])
 
 
 @pytest.fixture

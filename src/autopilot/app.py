@@ -13,21 +13,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
-from autopilot import __version__
-from autopilot.accounts import pages as account_pages
-from autopilot.accounts import router as accounts_router
+from autopilot import __version__, domains
 from autopilot.config import Settings, get_settings
 from autopilot.kit.crypto import KeyRing
 from autopilot.kit.db import make_engine, make_sessionmaker
 from autopilot.kit.errors import install_error_handlers
+from autopilot.kit.http import ClientPool
 from autopilot.kit.logging import configure_logging, log
 from autopilot.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from autopilot.web import pages as web_pages
 from autopilot.worker.health import executor_readiness
 from autopilot.worker.metrics import refresh_gauges
-from autopilot.worker.pages import router as jobs_pages
-from autopilot.worker.router import router as jobs_router
-from autopilot.worker.runtime import start_in_process
+from autopilot.worker.registry import JobServices
+from autopilot.worker.runtime import JobEngine
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -36,6 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for *settings* (default: the environment)."""
     settings = (settings or get_settings()).resolve_secrets()
     configure_logging(settings.log_level, json=settings.log_json)
+    # Every process that may enqueue registers the handlers, whether or not it runs the engine.
+    wiring = domains.engine_wiring(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,7 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = make_sessionmaker(engine)
         app.state.job_engine = None
         if settings.run_job_engine:
-            app.state.job_engine = await start_in_process(settings, app.state.sessions)
+            services = JobServices(settings=settings, http=app.state.http, keyring=app.state.keyring)
+            app.state.job_engine = JobEngine(settings, app.state.sessions, wiring, services).start()
         log.info(
             "started",
             version=__version__,
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.job_engine is not None:
                 await app.state.job_engine.stop()
+            await app.state.http.aclose()
             await engine.dispose()
 
     app = FastAPI(
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.keyring = KeyRing(settings.encryption_keys)
+    app.state.http = ClientPool()
     install_error_handlers(app)
     app.add_middleware(
         SessionMiddleware,
@@ -80,12 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
-    app.include_router(accounts_router.router)
-
-    app.include_router(jobs_router)
-    app.include_router(jobs_pages)
-    app.include_router(account_pages.router)
-    app.include_router(web_pages.router)
+    domains.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["operations"])

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-import autopilot.models  # noqa: F401  (every table known to the ORM, whichever command runs)
+from autopilot import domains
 from autopilot.config import ConfigError, Settings, get_settings
 
 app = typer.Typer(help="TechLead AutoPilot", no_args_is_help=True, add_completion=False)
@@ -17,7 +17,9 @@ app = typer.Typer(help="TechLead AutoPilot", no_args_is_help=True, add_completio
 
 def _settings() -> Settings:
     try:
-        return get_settings()
+        settings = get_settings()
+        domains.load_models()  # every table known to the ORM, whichever command runs
+        return settings
     except ConfigError as exc:
         typer.secho(f"Configuration error: {exc}", err=True, fg="red")
         raise typer.Exit(2) from exc
@@ -141,7 +143,8 @@ def worker(
     """Start a Celery worker (needs AUTOPILOT_CELERY_BROKER_URL)."""
     from autopilot.worker.celery_app import run_worker
 
-    run_worker(_settings(), concurrency=concurrency, queues=queues)
+    settings = _settings()
+    run_worker(settings, domains.engine_wiring(settings), concurrency=concurrency, queues=queues)
 
 
 @app.command()
@@ -149,7 +152,8 @@ def dispatcher() -> None:
     """Start a standalone dispatcher: claims due jobs and hands them to the Celery workers."""
     from autopilot.worker.runtime import run_standalone_dispatcher
 
-    asyncio.run(run_standalone_dispatcher(_settings()))
+    settings = _settings()
+    asyncio.run(run_standalone_dispatcher(settings, domains.engine_wiring(settings)))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from autopilot.kit.db import Base
+from autopilot.domains import load_models
 from autopilot.kit.migrate import upgrade
 
 PG_SERVER = os.environ.get("AUTOPILOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -73,6 +73,6 @@ def sqlite_copy(template: Path, directory: Path) -> str:
 
 
 async def truncate_all(engine: AsyncEngine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in load_models().sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

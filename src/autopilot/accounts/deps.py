@@ -10,7 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from autopilot.accounts import service
 from autopilot.accounts.service import Caller
 from autopilot.kit.deps import SessionDep
-from autopilot.kit.errors import Unauthorized
+from autopilot.kit.errors import AppError, Unauthorized
+from autopilot.web.session import LoginRequired
 
 bearer = HTTPBearer(auto_error=False, description="A login or personal access token")
 
@@ -31,3 +32,25 @@ CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+async def optional_page_caller(request: Request, session: SessionDep) -> Caller | None:
+    """The caller of a web page, from the session cookie; None when logged out."""
+    raw = request.session.get("token")
+    if not raw:
+        return None
+    try:
+        return await service.authenticate(session, raw)
+    except AppError:
+        request.session.pop("token", None)
+        return None
+
+
+async def page_caller(caller: Annotated[Caller | None, Depends(optional_page_caller)]) -> Caller:
+    if caller is None:
+        raise LoginRequired("log in first", headers={"Location": "/login"})
+    return caller
+
+
+PageCaller = Annotated[Caller, Depends(page_caller)]
+MaybeCaller = Annotated[Caller | None, Depends(optional_page_caller)]

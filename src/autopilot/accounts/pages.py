@@ -9,13 +9,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from autopilot.accounts import schemas, service
-from autopilot.accounts.deps import client_address
+from autopilot.accounts.deps import MaybeCaller, PageCaller, client_address
 from autopilot.kit.deps import SessionDep, SettingsDep
 from autopilot.kit.errors import AppError, describe_validation
-from autopilot.web.session import CsrfChecked, MaybeCaller, PageCaller
-from autopilot.web.templating import render, zone_names
+from autopilot.web.session import CsrfChecked, rotate_csrf_token
+from autopilot.web.templating import Nav, refuse, render, zone_names
 
 router = APIRouter(include_in_schema=False)
+NAV = [Nav("settings", "Settings", "/settings")]
 Field = Annotated[str, Form()]
 
 
@@ -26,6 +27,7 @@ def _readable(exc: ValidationError) -> str:
 
 def _start_web_session(request: Request, raw_token: str) -> RedirectResponse:
     request.session["token"] = raw_token
+    rotate_csrf_token(request)
     return RedirectResponse("/", status_code=303)
 
 
@@ -62,9 +64,9 @@ async def signup(
             settings=settings,
         )
     except ValidationError as exc:
-        return render(request, "signup.html", 422, zones=zone_names(), form=form, error=_readable(exc))
+        raise refuse(request, "signup.html", 422, zones=zone_names(), form=form, error=_readable(exc)) from exc
     except AppError as exc:
-        return render(request, "signup.html", exc.status, zones=zone_names(), form=form, error=exc.detail)
+        raise refuse(request, "signup.html", exc.status, zones=zone_names(), form=form, error=exc.detail) from exc
     return _start_web_session(request, issued.raw)
 
 
@@ -94,12 +96,12 @@ async def login(
             settings=settings,
         )
     except ValidationError as exc:
-        return render(request, "login.html", 422, form={"email": email}, error=_readable(exc))
-    except service.LoginFailed as exc:
-        await session.commit()  # keep the failure record for throttling
-        return render(request, "login.html", exc.status, form={"email": email}, error=exc.detail)
+        raise refuse(request, "login.html", 422, form={"email": email}, error=_readable(exc)) from exc
     except AppError as exc:
-        return render(request, "login.html", exc.status, form={"email": email}, error=exc.detail)
+        keep = getattr(exc, "keep_changes", False)  # a failed login is recorded for throttling
+        raise refuse(
+            request, "login.html", exc.status, keep_changes=keep, form={"email": email}, error=exc.detail
+        ) from exc
     return _start_web_session(request, issued.raw)
 
 
@@ -128,9 +130,9 @@ async def save_settings(
     try:
         body = schemas.ProfileIn(name=name, timezone=timezone or None)
     except ValidationError as exc:
-        return render(
+        raise refuse(
             request, "settings.html", 422, caller=caller, zones=zone_names(), active="settings", error=_readable(exc)
-        )
+        ) from exc
     await service.update_profile(session, caller, name=body.name, timezone=body.timezone)
     return render(
         request, "settings.html", caller=caller, zones=zone_names(), active="settings", notice="Settings saved."

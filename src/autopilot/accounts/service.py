@@ -48,6 +48,11 @@ class Caller:
     def org_id(self) -> uuid.UUID:
         return self.org.id
 
+    @property
+    def is_manager(self) -> bool:
+        """Owners and admins manage members and the organization's jobs."""
+        return self.role in MANAGERS
+
 
 @dataclass(frozen=True)
 class IssuedToken:
@@ -240,6 +245,11 @@ async def accept_invitation(
     row.accepted_at = utcnow()
     await session.flush()
     return user, await organizations.get(session, row.org_id)
+
+
+async def owner_contacts(session: AsyncSession, org_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """(user id, e-mail) of each owner of the organization, for alerts."""
+    return [(owner.id, owner.email) for owner in await memberships.owners(session, org_id)]
 
 
 async def list_members(session: AsyncSession, caller: Caller) -> list[tuple[Membership, User]]:

@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autopilot.config import Settings
-from autopilot.kit.crypto import KeyRing
 from autopilot.kit.errors import AppError
 
 
@@ -37,11 +36,5 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_keyring(request: Request) -> KeyRing:
-    ring: KeyRing = request.app.state.keyring
-    return ring
-
-
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]

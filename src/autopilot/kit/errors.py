@@ -26,6 +26,17 @@ class AppError(Exception):
         self.extra = extra
 
 
+class Answered(AppError):
+    """An error whose answer is ready (a form page shown again with its message). Raising it,
+    rather than returning the page, lets the edge roll the request's transaction back."""
+
+    def __init__(self, response: Response, detail: str, *, keep_changes: bool = False) -> None:
+        super().__init__(detail)
+        self.status = response.status_code
+        self.response = response
+        self.keep_changes = keep_changes
+
+
 class BadRequest(AppError):
     status, title = 400, "Bad request"
 
@@ -90,6 +101,8 @@ def describe_validation(errors: list[dict[str, Any]] | Any) -> tuple[str, list[d
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> Response:
+        if isinstance(exc, Answered):
+            return exc.response
         if 300 <= exc.status < 400:
             return RedirectResponse(exc.headers.get("Location", "/"), status_code=exc.status)
         return problem(exc.status, exc.detail, title=exc.title, headers=exc.headers, **exc.extra)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 
 def utcnow() -> datetime:
@@ -25,7 +25,3 @@ def iana_zones() -> frozenset[str]:
 def is_iana_zone(name: str) -> bool:
     """True when *name* is a time zone of the IANA database (e.g. Europe/Paris)."""
     return name in iana_zones()
-
-
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)

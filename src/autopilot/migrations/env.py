@@ -7,11 +7,11 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from autopilot.domains import load_models
 from autopilot.kit.db import make_engine
-from autopilot.models import Base
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = load_models()
 
 
 def _run(connection: Connection) -> None:

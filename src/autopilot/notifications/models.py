@@ -21,4 +21,3 @@ class Alert(Base):
     message: Mapped[str] = mapped_column(Text)
     job_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     created_at: Mapped[datetime]
-    read_at: Mapped[datetime | None]

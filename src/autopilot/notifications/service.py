@@ -9,9 +9,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autopilot.accounts.repository import memberships
+from autopilot.accounts.service import owner_contacts
+from autopilot.config import Settings
 from autopilot.kit.time import utcnow
 from autopilot.notifications.models import Alert
+from autopilot.worker import ledger
+from autopilot.worker.outcomes import JobEndedBadly, Listener, Outcome, WorkRunningLate
+
+EMAIL_KIND = "notifications.email"
+LATE_ALERT_QUIET = timedelta(hours=1)
+_VERBS = {"held": "is on hold", "failed": "failed", "dead": "died"}
 
 
 async def alert_owners(
@@ -32,17 +39,45 @@ async def alert_owners(
     session.add(alert)
     await session.flush()
     if email:
-        from autopilot.worker import ledger
-
-        for owner in await memberships.owners(session, org_id):
+        for owner_id, address in await owner_contacts(session, org_id):
             await ledger.enqueue(
                 session,
-                kind="notifications.email",
+                kind=EMAIL_KIND,
                 org_id=org_id,
-                payload={"to": owner.email, "subject": f"AutoPilot alert: {kind.replace('_', ' ')}", "body": message},
-                dedupe_key=f"alert:{alert.id}:{owner.id}",
+                payload={"to": address, "subject": f"AutoPilot alert: {kind.replace('_', ' ')}", "body": message},
+                dedupe_key=f"alert:{alert.id}:{owner_id}",
             )
     return alert
+
+
+def engine_alerts(settings: Settings) -> Listener:
+    """The job engine's outcome listener: owners hear of dead, failed and held jobs and of late
+    work, in-app and (with SMTP configured) by e-mail. A failed alert e-mail is not e-mailed."""
+    email = bool(settings.smtp_host)
+
+    async def listen(session: AsyncSession, outcome: Outcome) -> None:
+        if isinstance(outcome, JobEndedBadly):
+            await alert_owners(
+                session,
+                outcome.org_id,
+                kind=f"job_{outcome.status}",
+                job_id=outcome.job_id,
+                message=f"Job {outcome.job_id} ({outcome.kind}) {_VERBS[outcome.status]} after attempt "
+                f"{outcome.attempt}: {outcome.reason}",
+                email=email and outcome.kind != EMAIL_KIND,
+            )
+        elif isinstance(outcome, WorkRunningLate):
+            await alert_owners(
+                session,
+                outcome.org_id,
+                kind="jobs_late",
+                quiet_for=LATE_ALERT_QUIET,
+                message=f"Scheduled work is running late: p99 lateness {outcome.p99_lateness_s:.0f} s over the "
+                "last hour (goal: under 60 s). Check the workers.",
+                email=email,
+            )
+
+    return listen
 
 
 async def _recent(session: AsyncSession, org_id: uuid.UUID, kind: str, since: datetime) -> bool:
@@ -51,5 +86,6 @@ async def _recent(session: AsyncSession, org_id: uuid.UUID, kind: str, since: da
 
 
 async def recent_alerts(session: AsyncSession, org_id: uuid.UUID, limit: int = 50) -> list[Alert]:
+    """The organization's newest alerts first."""
     query = select(Alert).where(Alert.org_id == org_id).order_by(Alert.created_at.desc()).limit(limit)
     return list(await session.scalars(query))

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from pydantic import BaseModel, EmailStr
 
 from autopilot.config import Settings
+from autopilot.notifications.service import EMAIL_KIND
 from autopilot.worker.policy import PermanentError, TransientError
 from autopilot.worker.registry import JobContext, job
 
@@ -27,10 +28,10 @@ def _send(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-@job("notifications.email", payload=EmailPayload, max_attempts=5)
+@job(EMAIL_KIND, payload=EmailPayload, max_attempts=5)
 async def send_email(ctx: JobContext, payload: EmailPayload) -> None:
     """Send one e-mail; the Message-ID carries the idempotency key so a retry is recognisable."""
-    settings: Settings = ctx.services["settings"]
+    settings = ctx.services.settings
     if not settings.smtp_host:
         raise PermanentError("no SMTP server is configured (AUTOPILOT_SMTP_HOST)")
     message = EmailMessage()

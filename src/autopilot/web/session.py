@@ -1,4 +1,5 @@
-"""Web sessions: a signed cookie holding a session token and a CSRF token."""
+"""Page session mechanics: the CSRF token of the signed session cookie, and the redirect to log in.
+Who the caller is belongs to accounts (`accounts.deps.PageCaller`); the shell knows no domain."""
 
 from __future__ import annotations
 
@@ -7,9 +8,6 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
-from autopilot.accounts import service
-from autopilot.accounts.service import Caller
-from autopilot.kit.deps import SessionDep
 from autopilot.kit.errors import AppError, Forbidden
 
 
@@ -25,6 +23,11 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+def rotate_csrf_token(request: Request) -> None:
+    """A new CSRF token, e.g. at login, so one seen before login is worthless after it."""
+    request.session["csrf"] = secrets.token_urlsafe(32)
+
+
 async def check_csrf(request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "") -> None:
     """Forms carry the session's CSRF token (HTMX sends it as a header)."""
     presented = csrf_token_field or request.headers.get("x-csrf-token", "")
@@ -33,23 +36,4 @@ async def check_csrf(request: Request, csrf_token_field: Annotated[str, Form(ali
         raise Forbidden("the form expired or did not come from this site; reload the page and try again")
 
 
-async def optional_page_caller(request: Request, session: SessionDep) -> Caller | None:
-    raw = request.session.get("token")
-    if not raw:
-        return None
-    try:
-        return await service.authenticate(session, raw)
-    except AppError:
-        request.session.pop("token", None)
-        return None
-
-
-async def page_caller(caller: Annotated[Caller | None, Depends(optional_page_caller)]) -> Caller:
-    if caller is None:
-        raise LoginRequired("log in first", headers={"Location": "/login"})
-    return caller
-
-
-PageCaller = Annotated[Caller, Depends(page_caller)]
-MaybeCaller = Annotated[Caller | None, Depends(optional_page_caller)]
 CsrfChecked = Annotated[None, Depends(check_csrf)]

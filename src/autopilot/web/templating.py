@@ -1,5 +1,8 @@
+"""Rendering pages: the shared context (CSRF token, the navigation the manifest built)."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -7,28 +10,36 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from autopilot.kit.errors import Answered
 from autopilot.kit.time import iana_zones
 from autopilot.web.session import csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-NAV = [
-    ("calendar", "Calendar"),
-    ("approvals", "Approvals"),
-    ("inbox", "Inbox"),
-    ("leads", "Leads"),
-    ("analytics", "Analytics"),
-    ("integrations", "Integrations"),
-    ("jobs", "Jobs"),
-    ("settings", "Settings"),
-]
+
+
+@dataclass(frozen=True)
+class Nav:
+    """A tab of the app shell: its key (the `active` a page passes), label and path."""
+
+    key: str
+    label: str
+    path: str
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with the shared context (CSRF token, navigation)."""
     context.setdefault("caller", None)
+    nav: list[Nav] = getattr(request.app.state, "nav", [])
     return templates.TemplateResponse(
-        request, name, {"csrf_token": csrf_token(request), "nav": NAV, **context}, status_code=status_code
+        request, name, {"csrf_token": csrf_token(request), "nav": nav, **context}, status_code=status_code
     )
+
+
+def refuse(request: Request, name: str, status_code: int, *, keep_changes: bool = False, **context: Any) -> Answered:
+    """The page *name* shown again with an error: raise it, and the request's changes are rolled
+    back (kept with *keep_changes*, e.g. a failed login that must count)."""
+    response = render(request, name, status_code, **context)
+    return Answered(response, str(context.get("error", "")), keep_changes=keep_changes)
 
 
 def zone_names() -> list[str]:

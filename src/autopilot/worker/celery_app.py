@@ -7,11 +7,14 @@ import asyncio
 import sys
 import threading
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 
 from autopilot.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from autopilot.worker.runtime import EngineWiring
 
 TASK_NAME = "autopilot.run_jobs"
 
@@ -69,14 +72,13 @@ def send_jobs(job_ids: list[int], most_per_message: int = 10) -> None:
 class WorkerLoop:
     """The worker process's event loop, its engine and runner, and its heartbeat."""
 
-    def __init__(self, settings: Settings) -> None:
-        import autopilot.models  # noqa: F401
+    def __init__(self, settings: Settings, wiring: EngineWiring) -> None:
         from autopilot.kit.db import make_engine, make_sessionmaker
-        from autopilot.worker.registry import load_handlers
+        from autopilot.worker.registry import JobServices
         from autopilot.worker.runner import JobRunner
         from autopilot.worker.runtime import ExecutorHeartbeat, process_name
 
-        load_handlers(settings.job_modules)
+        wiring.load_handlers()
         # Celery's pool threads only wait for the loop; hand the GIL back to the loop thread sooner
         # than the default 5 ms after each of its socket calls (the GIL convoy effect).
         sys.setswitchinterval(0.0005)
@@ -87,7 +89,8 @@ class WorkerLoop:
         async def setup() -> None:
             self.engine = make_engine(settings.sqlalchemy_url, pool_size=20)
             sessions = make_sessionmaker(self.engine)
-            self.runner = JobRunner.for_settings(settings, sessions, name)
+            services = JobServices.for_settings(settings)
+            self.runner = JobRunner(sessions, owner=name, services=services, outcomes=wiring.outcomes)
             beat = ExecutorHeartbeat(sessions, self.runner, "celery", settings.heartbeat_interval_s, name=name)
             asyncio.create_task(beat.run())  # noqa: RUF006 (lives as long as the process)
 
@@ -105,11 +108,14 @@ _worker_loop: WorkerLoop | None = None
 _worker_lock = threading.Lock()
 
 
-def worker_loop() -> WorkerLoop:
+def worker_loop(settings: Settings | None = None, wiring: EngineWiring | None = None) -> WorkerLoop:
+    """The process's loop, made once by `run_worker` with the settings and wiring it was given."""
     global _worker_loop
     with _worker_lock:
         if _worker_loop is None:
-            _worker_loop = WorkerLoop(get_settings())
+            if settings is None or wiring is None:
+                raise RuntimeError("start workers with `autopilot worker`, which wires the job handlers")
+            _worker_loop = WorkerLoop(settings, wiring)
         return _worker_loop
 
 
@@ -119,7 +125,7 @@ def _register(celery: Celery) -> None:
         return worker_loop().run(job_ids if isinstance(job_ids, list) else [job_ids])
 
 
-def run_worker(settings: Settings, *, concurrency: int, queues: str | None) -> None:
+def run_worker(settings: Settings, wiring: EngineWiring, *, concurrency: int, queues: str | None) -> None:
     """`autopilot worker`: a Celery worker with a thread pool (the work is I/O-bound)."""
     if not settings.celery_broker_url:
         raise SystemExit("set AUTOPILOT_CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0) to run a worker")
@@ -128,7 +134,7 @@ def run_worker(settings: Settings, *, concurrency: int, queues: str | None) -> N
     configure_logging(settings.log_level, json=settings.log_json)
     celery = celery_app()
     _register(celery)
-    worker_loop()  # start the loop and heartbeat before taking work
+    worker_loop(settings, wiring)  # start the loop and heartbeat before taking work
     argv: list[Any] = [
         "worker",
         "--pool=threads",

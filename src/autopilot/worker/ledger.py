@@ -278,6 +278,7 @@ class Reaped:
     org_id: uuid.UUID | None
     status: str
     kind: str
+    attempt: int
 
 
 async def reap_expired(session: AsyncSession, *, now: datetime | None = None, limit: int = 1000) -> list[Reaped]:
@@ -316,7 +317,7 @@ async def reap_expired(session: AsyncSession, *, now: datetime | None = None, li
             started_at=None,
             updated_at=now,
         )
-        .returning(Job.id, Job.org_id, Job.status, Job.kind)
+        .returning(Job.id, Job.org_id, Job.status, Job.kind, Job.attempt)
         .execution_options(synchronize_session=False)
     )
     return [Reaped(*row) for row in (await session.execute(stmt)).all()]

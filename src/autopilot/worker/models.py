@@ -22,8 +22,6 @@ class JobStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-DUE_STATUSES = (JobStatus.SCHEDULED.value, JobStatus.RETRY_WAIT.value)
-FINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED)
 # The partial-index predicate; claim queries repeat it verbatim so both planners use the index.
 DUE_PREDICATE = "status IN ('scheduled', 'retry_wait')"
 # Finished work that housekeeping deletes after the retention period (failures are kept).

@@ -4,14 +4,34 @@ from __future__ import annotations
 
 import importlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from autopilot.config import Settings
+from autopilot.kit.crypto import KeyRing
+from autopilot.kit.http import ClientPool
+from autopilot.kit.time import utcnow
+
 P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class JobServices:
+    """What every handler may use, made once per process and shared by its runs."""
+
+    settings: Settings
+    http: ClientPool  # outbound HTTP: one kept-alive client per call in flight
+    keyring: KeyRing  # decrypts stored credentials (OAuth tokens, channel secrets)
+    clock: Callable[[], datetime] = utcnow  # aware UTC; time-machine moves it in tests
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> JobServices:
+        return cls(settings=settings, http=ClientPool(), keyring=KeyRing(settings.encryption_keys))
 
 
 @dataclass
@@ -25,7 +45,7 @@ class JobContext:
     attempt: int
     idempotency_key: str  # stable across attempts: pass it to the outside world
     sessions: async_sessionmaker[AsyncSession]
-    services: dict[str, Any] = field(default_factory=dict)
+    services: JobServices
     opened_session: AsyncSession | None = field(default=None, repr=False)
 
     @property
@@ -77,10 +97,8 @@ def get_kind(name: str) -> JobKind[Any]:
         raise UnknownJobKind(f"no job handler is registered for kind {name!r}") from None
 
 
-BUILTIN_MODULES = ("autopilot.notifications.tasks",)
-
-
-def load_handlers(extra: str = "") -> None:
-    """Import the modules that register job kinds (built-ins plus AUTOPILOT_JOB_MODULES)."""
-    for module in (*BUILTIN_MODULES, *(m.strip() for m in extra.split(",") if m.strip())):
-        importlib.import_module(module)
+def load_handlers(modules: Iterable[str]) -> None:
+    """Import the modules that register job kinds (the manifest's, plus AUTOPILOT_JOB_MODULES)."""
+    for module in modules:
+        if module.strip():
+            importlib.import_module(module.strip())

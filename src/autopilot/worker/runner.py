@@ -5,20 +5,27 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from autopilot.config import Settings
 from autopilot.kit.time import utcnow
-from autopilot.notifications.service import alert_owners
 from autopilot.worker import ledger
 from autopilot.worker.ledger import Claimed
 from autopilot.worker.metrics import JOB_LATENESS, JOB_OUTCOMES
 from autopilot.worker.models import JobStatus
-from autopilot.worker.policy import POLICY, ErrorClass, JobError, PermanentError, classify, next_run_at
-from autopilot.worker.registry import JobContext, UnknownJobKind, get_kind
+from autopilot.worker.outcomes import JobEndedBadly, OutcomeHook
+from autopilot.worker.policy import (
+    POLICY,
+    AmbiguousOutcome,
+    ErrorClass,
+    JobError,
+    PermanentError,
+    classify,
+    next_run_at,
+)
+from autopilot.worker.registry import JobContext, JobServices, UnknownJobKind, get_kind
 
 log = structlog.get_logger("autopilot.jobs")
 
@@ -28,6 +35,11 @@ def idempotency_key(job_id: int, kind: str) -> str:
     return hashlib.sha256(f"autopilot:{kind}:{job_id}".encode()).hexdigest()[:32]
 
 
+ENDED: dict[JobStatus, Literal["held", "failed", "dead"]] = {
+    JobStatus.HELD: "held",
+    JobStatus.FAILED: "failed",
+    JobStatus.DEAD: "dead",
+}
 K = TypeVar("K")
 R = TypeVar("R")
 
@@ -66,30 +78,19 @@ class Coalescer(Generic[K, R]):
 class JobRunner:
     """Executes claimed jobs; shared by the in-process executor and the Celery task."""
 
-    @classmethod
-    def for_settings(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession], owner: str) -> JobRunner:
-        return cls(
-            sessions,
-            owner=owner,
-            lease_s=settings.lease_s,
-            services={"settings": settings},
-            email_alerts=bool(settings.smtp_host),
-        )
-
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
         owner: str,
-        lease_s: float,
-        services: dict[str, Any],
-        email_alerts: bool = False,
+        services: JobServices,
+        outcomes: OutcomeHook | None = None,
     ) -> None:
         self.sessions = sessions
         self.owner = owner
-        self.lease_s = lease_s
+        self.lease_s = services.settings.lease_s
         self.services = services
-        self.email_alerts = email_alerts
+        self.outcomes = outcomes or OutcomeHook()
         self.done = 0
         self.successes: Coalescer[tuple[int, int], bool] = Coalescer(self._succeed_many, False)
         self.starts: Coalescer[int, Claimed | None] = Coalescer(self._start_many, None)
@@ -149,19 +150,30 @@ class JobRunner:
                 already_done = await spec.reconciler(ctx, payload)
             if not already_done:
                 await spec.handler(ctx, payload)
-            session = ctx.opened_session
-            if session is not None and session.in_transaction():
-                # The handler wrote: its changes and the success commit together, or not at all.
-                owned = await ledger.succeed(session, job.id, job.attempt)
-                await (session.commit() if owned else session.rollback())
-            else:
-                owned = await self.successes.submit((job.id, job.attempt))
+            owned = await self._record_success(ctx, job)
         finally:
             if ctx.opened_session is not None:
                 await ctx.opened_session.close()
         outcome = JobStatus.SUCCEEDED.value if owned else "fenced"  # fenced: the lease was lost
         JOB_OUTCOMES.labels(job.kind, outcome, "").inc()
         return outcome
+
+    async def _record_success(self, ctx: JobContext, job: Claimed) -> bool:
+        """Write the success. If that write fails, the effect may have happened while the ledger
+        does not know it: the next attempt must reconcile first, like any ambiguous outcome."""
+        try:
+            session = ctx.opened_session
+            if session is not None and session.in_transaction():
+                # The handler wrote: its changes and the success commit together, or not at all.
+                owned = await ledger.succeed(session, job.id, job.attempt)
+                await (session.commit() if owned else session.rollback())
+                return owned
+            return await self.successes.submit((job.id, job.attempt))
+        except Exception as exc:
+            raise AmbiguousOutcome(
+                f"the work was done but recording its success failed ({type(exc).__name__}); "
+                "the next attempt checks whether it took effect"
+            ) from exc
 
     async def _failed(self, job: Claimed, error: JobError) -> str:
         rule = POLICY[error.error_class]
@@ -190,14 +202,9 @@ class JobRunner:
                     charge=rule.charge_attempt,
                 )
             if owned and job.org_id is not None and status is not JobStatus.RETRY_WAIT:
-                verb = {JobStatus.HELD: "is on hold", JobStatus.FAILED: "failed", JobStatus.DEAD: "died"}[status]
-                await alert_owners(
+                await self.outcomes.emit(
                     session,
-                    job.org_id,
-                    kind=f"job_{status.value}",
-                    job_id=job.id,
-                    message=f"Job {job.id} ({job.kind}) {verb} after attempt {job.attempt}: {message}",
-                    email=self.email_alerts and job.kind != "notifications.email",
+                    JobEndedBadly(job.id, job.org_id, job.kind, job.attempt, ENDED[status], message),
                 )
         JOB_OUTCOMES.labels(job.kind, status.value if owned else "fenced", cls).inc()
         return status.value if owned else "fenced"

@@ -8,6 +8,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
@@ -17,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from autopilot.config import Settings
 from autopilot.kit.db import make_engine, make_sessionmaker
 from autopilot.kit.time import utcnow
-from autopilot.notifications.service import alert_owners
 from autopilot.worker import ledger
 from autopilot.worker.health import late_organizations
 from autopilot.worker.ledger import Claimed
 from autopilot.worker.models import JobStatus
-from autopilot.worker.registry import load_handlers
+from autopilot.worker.outcomes import JobEndedBadly, OutcomeHook, WorkRunningLate
+from autopilot.worker.registry import JobServices, load_handlers
 from autopilot.worker.runner import JobRunner
 
 log = structlog.get_logger("autopilot.jobs")
@@ -35,6 +36,18 @@ HEARTBEAT_MEMORY = timedelta(days=1)
 
 def process_name(role: str) -> str:
     return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class EngineWiring:
+    """What the composition root hands the engine: the modules that register job kinds, the
+    listeners of outcomes, and the services handlers use. The engine imports no domain itself."""
+
+    job_modules: Sequence[str] = ()
+    outcomes: OutcomeHook = field(default_factory=OutcomeHook)
+
+    def load_handlers(self) -> None:
+        load_handlers(self.job_modules)
 
 
 class Executor(Protocol):
@@ -131,8 +144,10 @@ class Dispatcher:
         executor: Executor,
         wake: asyncio.Event,
         name: str | None = None,
+        outcomes: OutcomeHook | None = None,
     ) -> None:
         self.settings = settings
+        self.outcomes = outcomes or OutcomeHook()
         self.sessions = sessions
         self.executor = executor
         self.wake = wake
@@ -198,14 +213,9 @@ class Dispatcher:
             reaped = await ledger.reap_expired(session)
             for job in reaped:
                 if job.status == JobStatus.DEAD.value and job.org_id is not None:
-                    await alert_owners(
-                        session,
-                        job.org_id,
-                        kind="job_dead",
-                        job_id=job.id,
-                        message=f"Job {job.id} ({job.kind}) died: its runner stopped mid-run "
-                        "and it has no attempts left.",
-                        email=bool(self.settings.smtp_host),
+                    reason = "its runner stopped mid-run and it has no attempts left"
+                    await self.outcomes.emit(
+                        session, JobEndedBadly(job.id, job.org_id, job.kind, job.attempt, "dead", reason)
                     )
         if reaped:
             log.info("expired leases reaped", jobs=len(reaped))
@@ -234,15 +244,7 @@ class Dispatcher:
     async def _check_lateness(self) -> None:
         async with self.sessions() as session, session.begin():
             for org_id, p99 in await late_organizations(session, threshold_s=LATENESS_ALERT_P99_S):
-                await alert_owners(
-                    session,
-                    org_id,
-                    kind="jobs_late",
-                    quiet_for=timedelta(hours=1),
-                    message=f"Scheduled work is running late: p99 lateness {p99:.0f} s over the "
-                    "last hour (goal: under 60 s). Check the workers.",
-                    email=bool(self.settings.smtp_host),
-                )
+                await self.outcomes.emit(session, WorkRunningLate(org_id, p99))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -289,13 +291,21 @@ class JobEngine:
     """The engine as run inside `autopilot serve`: a dispatcher plus the in-process executor
     (or, with a Celery broker configured, a dispatcher that feeds the Celery workers)."""
 
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
-        load_handlers(settings.job_modules)
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        wiring: EngineWiring | None = None,
+        services: JobServices | None = None,
+    ) -> None:
+        wiring = wiring or EngineWiring()
+        wiring.load_handlers()
         self.settings = settings
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         name = process_name("executor")
-        self.runner = JobRunner.for_settings(settings, sessions, name)
+        services = services or JobServices.for_settings(settings)
+        self.runner = JobRunner(sessions, owner=name, services=services, outcomes=wiring.outcomes)
         self.executor: Executor
         self.heartbeat: ExecutorHeartbeat | None = None
         if settings.celery_broker_url:
@@ -305,7 +315,7 @@ class JobEngine:
             self.heartbeat = ExecutorHeartbeat(
                 sessions, self.runner, "in-process", settings.heartbeat_interval_s, name=name
             )
-        self.dispatcher = Dispatcher(settings, sessions, self.executor, self.wake)
+        self.dispatcher = Dispatcher(settings, sessions, self.executor, self.wake, outcomes=wiring.outcomes)
         self._unhook = ledger.on_due_work(self._wake_threadsafe)
         self._loop = asyncio.get_running_loop()
 
@@ -330,11 +340,7 @@ class JobEngine:
             await self.heartbeat.forget()
 
 
-async def start_in_process(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobEngine:
-    return JobEngine(settings, sessions).start()
-
-
-async def run_standalone_dispatcher(settings: Settings) -> None:
+async def run_standalone_dispatcher(settings: Settings, wiring: EngineWiring) -> None:
     """`autopilot dispatcher`: claim and hand over to Celery until stopped."""
     from autopilot.kit.logging import configure_logging
 
@@ -345,7 +351,7 @@ async def run_standalone_dispatcher(settings: Settings) -> None:
             "(without it, `autopilot serve` runs jobs in-process)"
         )
     engine = make_engine(settings.sqlalchemy_url)
-    job_engine = JobEngine(settings, make_sessionmaker(engine)).start()
+    job_engine = JobEngine(settings, make_sessionmaker(engine), wiring).start()
     log.info("dispatcher started", name=job_engine.dispatcher.name)
     try:
         await asyncio.gather(*job_engine.tasks)

@@ -6,14 +6,13 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from autopilot.domains import load_models
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from autopilot.models import Base
 
 
 async def test_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:
     def differences(connection: Any) -> list[Any]:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+        return list(compare_metadata(MigrationContext.configure(connection), load_models()))
 
     async with engine.connect() as connection:
         assert await connection.run_sync(differences) == []

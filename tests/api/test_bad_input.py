@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.accounts.models import Organization, User
-from tests.conftest import Account
+from tests.support.accounts import Account
 
 GOOD = {"email": "new@example.com", "password": "a long enough password", "organization_name": "New Co"}
 

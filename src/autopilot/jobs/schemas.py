@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -55,12 +54,3 @@ class JobHealthOut(BaseModel):
     lateness_last_hour: LatenessOut
     stale_leases: int
     heartbeats: list[HeartbeatOut]
-
-
-class AlertOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: uuid.UUID
-    kind: str
-    message: str
-    job_id: int | None
-    created_at: datetime

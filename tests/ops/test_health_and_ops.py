@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from tests.conftest import Account
+from tests.support.accounts import Account
 
 
 async def test_liveness_answers_ok(client: httpx.AsyncClient) -> None:

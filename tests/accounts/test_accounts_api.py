@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import Account, make_account
+from tests.support.accounts import Account, make_account
 
 
 async def test_signup_login_and_me_return_user_org_role_and_zone(client: httpx.AsyncClient, alice: Account) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from autopilot.accounts.deps import PageCaller
+from autopilot.jobs import service
 from autopilot.kit.deps import SessionDep, SettingsDep
-from autopilot.kit.errors import AppError
+from autopilot.kit.errors import Answered, AppError
 from autopilot.notifications.service import recent_alerts
-from autopilot.web.session import CsrfChecked, PageCaller
-from autopilot.web.templating import render
-from autopilot.worker import service
+from autopilot.web.session import CsrfChecked
+from autopilot.web.templating import Nav, render
 from autopilot.worker.health import health_report
 
 router = APIRouter(include_in_schema=False)
+NAV = [Nav("jobs", "Jobs", "/jobs")]
 
 
 @router.get("/jobs", response_class=HTMLResponse)
@@ -38,9 +42,8 @@ async def _act(session: SessionDep, caller: PageCaller, job_id: int, action: str
         else:
             await service.cancel(session, caller, job_id)
     except AppError as exc:
-        await session.rollback()
-        return RedirectResponse(f"/jobs?error={exc.detail}", status_code=303)
-    return RedirectResponse(f"/jobs?notice=Job {job_id}: {action} done.", status_code=303)
+        raise Answered(RedirectResponse(f"/jobs?error={quote(exc.detail)}", status_code=303), exc.detail) from exc
+    return RedirectResponse(f"/jobs?notice={quote(f'Job {job_id}: {action} done.')}", status_code=303)
 
 
 @router.post("/jobs/{job_id}/retry")

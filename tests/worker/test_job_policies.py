@@ -10,30 +10,24 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import tests.support.jobkinds  # noqa: F401
+from autopilot.config import Settings
 from autopilot.kit.time import utcnow
 from autopilot.notifications.models import Alert
 from autopilot.worker import ledger
 from autopilot.worker.models import Job
 from autopilot.worker.runner import JobRunner
-from tests.test_job_ledger import an_org, get_job
+from tests.support.jobs import an_org, get_job, job_runner, run_due
 
 CLOSED_PORT = "http://127.0.0.1:9/effect"  # nothing listens: the request never leaves
 
 
 async def setup(
-    sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any], **options: Any
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, payload: dict[str, Any], **options: Any
 ) -> tuple[uuid.UUID, int, JobRunner]:
     org_id = await an_org(sessions)
     async with sessions() as session, session.begin():
         job_id = await ledger.enqueue(session, kind="test.call", payload=payload, org_id=org_id, **options)
-    return org_id, job_id, JobRunner(sessions, owner="test-runner", lease_s=30, services={})
-
-
-async def run_due(sessions: async_sessionmaker[AsyncSession], runner: JobRunner, *, at: Any = None) -> str:
-    """Claim what is due at *at* (default now) and run it, as the in-process executor does."""
-    async with sessions() as session, session.begin():
-        (claimed,) = await ledger.claim_due(session, owner="test", limit=1, lease_s=30, start=True, now=at)
-    return await runner.run(claimed)
+    return org_id, job_id, job_runner(sessions, settings, owner="test-runner")
 
 
 async def alerts(sessions: async_sessionmaker[AsyncSession], org_id: uuid.UUID) -> list[str]:
@@ -43,8 +37,9 @@ async def alerts(sessions: async_sessionmaker[AsyncSession], org_id: uuid.UUID) 
 
 async def test_transient_failures_back_off_exponentially_then_die_and_alert_owners(
     sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
-    org_id, job_id, runner = await setup(sessions, {"url": CLOSED_PORT}, max_attempts=3)
+    org_id, job_id, runner = await setup(sessions, settings, {"url": CLOSED_PORT}, max_attempts=3)
     waits = []
     at = utcnow()
     for _ in range(2):
@@ -64,10 +59,10 @@ async def test_transient_failures_back_off_exponentially_then_die_and_alert_owne
 
 
 async def test_rate_limited_waits_for_retry_after_without_using_an_attempt(
-    sessions: async_sessionmaker[AsyncSession], recorder: Any
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, recorder: Any
 ) -> None:
     _org, job_id, runner = await setup(
-        sessions, {"url": recorder.url(fail=1, status=429, retry_after=120)}, max_attempts=1
+        sessions, settings, {"url": recorder.url(fail=1, status=429, retry_after=120)}, max_attempts=1
     )
     before = utcnow()
     assert await run_due(sessions, runner) == "retry_wait"
@@ -81,9 +76,9 @@ async def test_rate_limited_waits_for_retry_after_without_using_an_attempt(
 
 
 async def test_auth_failure_holds_the_job_without_burning_attempts_until_retried(
-    sessions: async_sessionmaker[AsyncSession], recorder: Any
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, recorder: Any
 ) -> None:
-    org_id, job_id, runner = await setup(sessions, {"url": recorder.url(fail=1, status=401)}, max_attempts=1)
+    org_id, job_id, runner = await setup(sessions, settings, {"url": recorder.url(fail=1, status=401)}, max_attempts=1)
     assert await run_due(sessions, runner) == "held"
     job = await get_job(sessions, job_id)
     assert (job.status, job.error_class, job.attempt, job.max_attempts) == ("held", "auth", 1, 2)
@@ -99,9 +94,9 @@ async def test_auth_failure_holds_the_job_without_burning_attempts_until_retried
 
 
 async def test_permanent_failure_fails_at_once_with_the_reason(
-    sessions: async_sessionmaker[AsyncSession], recorder: Any
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, recorder: Any
 ) -> None:
-    org_id, job_id, runner = await setup(sessions, {"url": recorder.url(fail=9, status=422)}, max_attempts=5)
+    org_id, job_id, runner = await setup(sessions, settings, {"url": recorder.url(fail=9, status=422)}, max_attempts=5)
     assert await run_due(sessions, runner) == "failed"
     job = await get_job(sessions, job_id)
     assert (job.status, job.attempt, job.error_class) == ("failed", 1, "permanent")
@@ -110,10 +105,10 @@ async def test_permanent_failure_fails_at_once_with_the_reason(
 
 
 async def test_ambiguous_outcome_is_reconciled_before_any_retry(
-    sessions: async_sessionmaker[AsyncSession], recorder: Any
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, recorder: Any
 ) -> None:
     payload = {"url": recorder.url(lose=1), "reconcile_url": f"{recorder.base}/seen"}
-    _org, job_id, runner = await setup(sessions, payload)
+    _org, job_id, runner = await setup(sessions, settings, payload)
     assert await run_due(sessions, runner) == "retry_wait"  # effect applied, answer lost (502)
     job = await get_job(sessions, job_id)
     assert job.error_class == "ambiguous"
@@ -124,9 +119,9 @@ async def test_ambiguous_outcome_is_reconciled_before_any_retry(
 
 
 async def test_without_a_reconcile_lookup_the_retry_reuses_the_idempotency_key(
-    sessions: async_sessionmaker[AsyncSession], recorder: Any
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, recorder: Any
 ) -> None:
-    _org, job_id, runner = await setup(sessions, {"url": recorder.url(lose=1)})
+    _org, job_id, runner = await setup(sessions, settings, {"url": recorder.url(lose=1)})
     assert await run_due(sessions, runner) == "retry_wait"
     job = await get_job(sessions, job_id)
     assert await run_due(sessions, runner, at=job.run_at) == "succeeded"
@@ -137,9 +132,9 @@ async def test_without_a_reconcile_lookup_the_retry_reuses_the_idempotency_key(
 
 
 async def test_a_successful_run_commits_and_clears_the_error(
-    sessions: async_sessionmaker[AsyncSession], recorder: Any
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, recorder: Any
 ) -> None:
-    _org, job_id, runner = await setup(sessions, {"url": recorder.url()})
+    _org, job_id, runner = await setup(sessions, settings, {"url": recorder.url()})
     assert await run_due(sessions, runner) == "succeeded"
     async with sessions() as session:
         job = await session.scalar(select(Job).where(Job.id == job_id))
@@ -151,11 +146,13 @@ async def notes(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
         return list(await session.scalars(select(Alert.message).where(Alert.kind == "note")))
 
 
-async def test_a_handlers_writes_commit_with_its_success(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_handlers_writes_commit_with_its_success(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
     org_id = await an_org(sessions)
     async with sessions() as session, session.begin():
         job_id = await ledger.enqueue(session, kind="test.note", payload={"message": "kept"}, org_id=org_id)
-    runner = JobRunner(sessions, owner="t", lease_s=30, services={})
+    runner = job_runner(sessions, settings, owner="t")
     assert await run_due(sessions, runner) == "succeeded"
     assert await notes(sessions) == ["kept"]
     assert (await get_job(sessions, job_id)).status == "succeeded"
@@ -163,6 +160,7 @@ async def test_a_handlers_writes_commit_with_its_success(sessions: async_session
 
 async def test_a_handlers_writes_are_dropped_when_its_lease_was_lost(
     sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     org_id = await an_org(sessions)
     async with sessions() as session, session.begin():
@@ -174,7 +172,7 @@ async def test_a_handlers_writes_are_dropped_when_its_lease_was_lost(
         await ledger.claim_due(
             session, owner="fast", limit=1, lease_s=30, start=True, now=utcnow() + timedelta(seconds=5)
         )
-    runner = JobRunner(sessions, owner="slow", lease_s=30, services={})
+    runner = job_runner(sessions, settings, owner="slow")
     assert await runner.run(slow) == "fenced"
     assert await notes(sessions) == []
     assert (await get_job(sessions, job_id)).attempt == 2

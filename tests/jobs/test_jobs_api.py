@@ -1,63 +1,22 @@
-"""The in-process engine as `autopilot serve` runs it, and the jobs API an owner uses to watch it."""
+"""The jobs API and page an owner uses to watch the engine: list, filter, retry, cancel, health."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import tests.support.jobkinds  # noqa: F401
 from autopilot.config import Settings
+from autopilot.kit.time import utcnow
 from autopilot.worker import ledger
-from autopilot.worker.runtime import JobEngine
-from tests.conftest import Account
-from tests.test_job_ledger import get_job
+from tests.support.accounts import Account
+from tests.support.jobs import job_engine, job_runner, run_due
 
 CLOSED_PORT = "http://127.0.0.1:9/effect"
-
-
-async def wait_for_status(
-    sessions: async_sessionmaker[AsyncSession], job_id: int, status: str, timeout: float = 15
-) -> None:
-    async with asyncio.timeout(timeout):
-        while (await get_job(sessions, job_id)).status != status:
-            await asyncio.sleep(0.05)
-
-
-async def test_a_job_enqueued_due_now_starts_without_waiting_for_the_next_poll(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], recorder: Any
-) -> None:
-    # Polling every 10 minutes: only the commit's wake-up can start the job within the test's limit.
-    engine = JobEngine(settings.model_copy(update={"dispatch_interval_s": 600}), sessions).start()
-    try:
-        await asyncio.sleep(0.2)  # let the first (empty) tick pass
-        async with sessions() as session, session.begin():
-            job_id = await ledger.enqueue(session, kind="test.call", payload={"url": recorder.url()}, org_id=None)
-        await wait_for_status(sessions, job_id, "succeeded", timeout=10)
-    finally:
-        await engine.stop()
-    assert len(recorder.records()["requests"]) == 1
-
-
-async def test_the_engine_runs_a_batch_with_each_effect_once(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], recorder: Any
-) -> None:
-    engine = JobEngine(settings, sessions).start()
-    try:
-        async with sessions() as session, session.begin():
-            ids = [
-                await ledger.enqueue(session, kind="test.call", payload={"url": recorder.url(delay=0.01)}, org_id=None)
-                for _ in range(200)
-            ]
-        for job_id in ids:
-            await wait_for_status(sessions, job_id, "succeeded")
-    finally:
-        await engine.stop()
-    effects = recorder.records()["effects"]
-    assert len(effects) == 200 and set(effects.values()) == {1}
 
 
 async def enqueue_for(app: Any, account: Account, url: str, **options: Any) -> int:
@@ -68,19 +27,13 @@ async def enqueue_for(app: Any, account: Account, url: str, **options: Any) -> i
 
 
 async def test_owners_list_filter_retry_and_cancel_their_jobs(
-    app: Any, client: httpx.AsyncClient, alice: Account, bob: Account, recorder: Any
+    app: Any, settings: Settings, client: httpx.AsyncClient, alice: Account, bob: Account, recorder: Any
 ) -> None:
-    from datetime import timedelta
-
-    from autopilot.kit.time import utcnow
-
     failing = await enqueue_for(app, alice, recorder.url(fail=1, status=422))
     future = await enqueue_for(app, alice, recorder.url(), run_at=utcnow() + timedelta(days=2))
     await enqueue_for(app, bob, recorder.url())
-    from autopilot.worker.runner import JobRunner
-    from tests.test_job_policies import run_due
 
-    runner = JobRunner(app.state.sessions, owner="t", lease_s=30, services={})
+    runner = job_runner(app.state.sessions, settings, owner="t")
     assert await run_due(app.state.sessions, runner) == "failed"
 
     listed = (await client.get("/api/v1/jobs", headers=alice.auth)).json()
@@ -106,10 +59,6 @@ async def test_owners_list_filter_retry_and_cancel_their_jobs(
 async def test_health_reports_backlog_lateness_and_heartbeats(
     app: Any, settings: Settings, client: httpx.AsyncClient, alice: Account, recorder: Any
 ) -> None:
-    from datetime import timedelta
-
-    from autopilot.kit.time import utcnow
-
     await enqueue_for(app, alice, recorder.url(), run_at=utcnow() - timedelta(seconds=30))
     health = (await client.get("/api/v1/jobs/health", headers=alice.auth)).json()
     assert health["backlog"] == 1
@@ -117,7 +66,7 @@ async def test_health_reports_backlog_lateness_and_heartbeats(
     assert health["heartbeats"] == []
     assert (await client.get("/readyz")).status_code == 503  # no executor alive
 
-    engine = JobEngine(settings, app.state.sessions).start()
+    engine = job_engine(settings, app.state.sessions).start()
     try:
         async with asyncio.timeout(15):
             while (await client.get("/api/v1/jobs/health", headers=alice.auth)).json()["backlog"]:
@@ -133,16 +82,12 @@ async def test_health_reports_backlog_lateness_and_heartbeats(
 
 
 async def test_a_dead_job_is_listed_on_the_failures_page_with_retry_and_cancel(
-    app: Any, client: httpx.AsyncClient, alice: Account
+    app: Any, settings: Settings, client: httpx.AsyncClient, alice: Account
 ) -> None:
-    from tests.test_job_policies import run_due
 
     await enqueue_for(app, alice, CLOSED_PORT, max_attempts=1)
-    from autopilot.worker.runner import JobRunner
 
-    assert (
-        await run_due(app.state.sessions, JobRunner(app.state.sessions, owner="t", lease_s=30, services={})) == "dead"
-    )
+    assert await run_due(app.state.sessions, job_runner(app.state.sessions, settings, owner="t")) == "dead"
     page = await client.get("/jobs")
     assert page.status_code == 303  # logged out: go and log in
     # Log in through the web form, then look at the page.

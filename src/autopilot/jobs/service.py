@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autopilot.accounts.models import Role
 from autopilot.accounts.service import Caller
 from autopilot.kit.errors import Conflict, Forbidden
 from autopilot.kit.repository import TenantRepository
@@ -40,7 +39,7 @@ jobs = Jobs()
 
 
 def _require_manager(caller: Caller) -> None:
-    if caller.role not in (Role.OWNER, Role.ADMIN):
+    if not caller.is_manager:
         raise Forbidden("only an owner or admin can retry or cancel jobs")
 
 

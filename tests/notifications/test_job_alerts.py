@@ -20,8 +20,8 @@ import tests.support.jobkinds  # noqa: F401
 from autopilot.config import Settings
 from autopilot.kit.time import utcnow
 from autopilot.worker import ledger
-from autopilot.worker.runtime import JobEngine
-from tests.conftest import Account
+from tests.support.accounts import Account
+from tests.support.jobs import job_engine
 from tests.support.recorder import free_port
 
 
@@ -68,14 +68,14 @@ async def test_late_work_alerts_the_owners_once_in_app_and_by_email(
                 org_id=uuid.UUID(alice.org_id),
                 run_at=utcnow() - timedelta(minutes=2),
             )
-    engine = JobEngine(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port}), sessions).start()
+    engine = job_engine(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port}), sessions).start()
     try:
         async with asyncio.timeout(20):
             while (await client.get("/api/v1/jobs/health", headers=alice.auth)).json()["backlog"]:
                 await asyncio.sleep(0.05)
         # The lateness check runs on the engine's first tick and then each minute: restart to run it now.
         await engine.stop()
-        engine = JobEngine(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port}), sessions)
+        engine = job_engine(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port}), sessions)
         engine.start()
         async with asyncio.timeout(20):
             while not inbox.messages:
@@ -102,7 +102,7 @@ async def test_a_dead_job_alerts_the_owners_by_email(
             org_id=uuid.UUID(alice.org_id),
             max_attempts=1,
         )
-    engine = JobEngine(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port}), sessions).start()
+    engine = job_engine(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port}), sessions).start()
     try:
         async with asyncio.timeout(20):
             while not inbox.messages:

@@ -3,42 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import tests.support.jobkinds  # noqa: F401
-from autopilot.accounts.models import Organization
 from autopilot.kit.errors import Unprocessable
 from autopilot.kit.time import utcnow
 from autopilot.worker import ledger
 from autopilot.worker.models import Job
+from tests.support.jobs import an_org, get_job, job_count, job_engine
 
 URL = {"url": "http://127.0.0.1:9/effect"}
-
-
-async def an_org(sessions: async_sessionmaker[AsyncSession]) -> uuid.UUID:
-    async with sessions() as session, session.begin():
-        org = Organization(name="Jobs Co")
-        session.add(org)
-        await session.flush()
-        return org.id
-
-
-async def job_count(sessions: async_sessionmaker[AsyncSession]) -> int:
-    async with sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(Job)) or 0)
-
-
-async def get_job(sessions: async_sessionmaker[AsyncSession], job_id: int) -> Job:
-    async with sessions() as session:
-        job = await session.get(Job, job_id)
-        assert job is not None
-        return job
 
 
 async def test_a_rolled_back_request_leaves_no_job_and_a_committed_one_keeps_it(
@@ -165,8 +144,6 @@ async def test_housekeeping_deletes_old_successes_but_keeps_failures_and_recent_
 ) -> None:
     from sqlalchemy import update
 
-    from autopilot.worker.runtime import JobEngine
-
     org_id = await an_org(sessions)
     async with sessions() as session, session.begin():
         ids = [await ledger.enqueue(session, kind="test.call", payload=URL, org_id=org_id) for _ in range(4)]
@@ -176,7 +153,7 @@ async def test_housekeeping_deletes_old_successes_but_keeps_failures_and_recent_
             ids, ["succeeded", "cancelled", "dead", "succeeded"], [long_ago, long_ago, long_ago, utcnow()], strict=True
         ):
             await session.execute(update(Job).where(Job.id == job_id).values(status=status, finished_at=finished))
-    engine = JobEngine(settings, sessions)  # not started: housekeeping is called directly
+    engine = job_engine(settings, sessions)  # not started: housekeeping is called directly
     try:
         assert await engine.dispatcher.housekeeping() == 2
     finally:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import tests.support.jobkinds  # noqa: F401  (registers the job kind used below)
 from autopilot.worker import ledger
-from tests.conftest import Account
+from tests.support.accounts import Account
 
 Factory = Callable[[httpx.AsyncClient, Account, async_sessionmaker[AsyncSession]], Awaitable[str]]
 

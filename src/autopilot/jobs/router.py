@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from autopilot.accounts.deps import CurrentCaller
+from autopilot.jobs import schemas, service
 from autopilot.kit.deps import SessionDep, SettingsDep
 from autopilot.kit.openapi import PROBLEMS
-from autopilot.notifications.service import recent_alerts
-from autopilot.worker import schemas, service
 from autopilot.worker.health import health_report
 from autopilot.worker.models import JobStatus
 
@@ -52,8 +51,3 @@ async def retry_job(job_id: int, session: SessionDep, caller: CurrentCaller) -> 
 @router.post("/jobs/{job_id}/cancel")
 async def cancel_job(job_id: int, session: SessionDep, caller: CurrentCaller) -> schemas.JobOut:
     return schemas.JobOut.model_validate(await service.cancel(session, caller, job_id))
-
-
-@router.get("/alerts")
-async def alerts(session: SessionDep, caller: CurrentCaller) -> list[schemas.AlertOut]:
-    return [schemas.AlertOut.model_validate(a) for a in await recent_alerts(session, caller.org_id)]

@@ -1,0 +1,43 @@
+"""Home, and the sections not yet built, which say so plainly."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from autopilot.accounts.deps import MaybeCaller, PageCaller
+from autopilot.web.templating import Nav, render
+
+router = APIRouter(include_in_schema=False)
+COMING = {
+    "calendar": (
+        "Calendar",
+        "Your posting calendar: drafts and their slots (Tue/Thu 06:30 in your time zone by default).",
+    ),
+    "approvals": ("Approvals", "Drafts waiting for your approval, one tap each."),
+    "inbox": ("Inbox", "Messages from WhatsApp, e-mail, Instagram and LinkedIn, with drafted replies."),
+    "leads": ("Leads", "People whose engagement looks like buying interest."),
+    "analytics": ("Analytics", "Which posts and times work for you."),
+    "integrations": ("Integrations", "Connect LinkedIn and your messaging channels."),
+}
+NAV = [Nav(key, label, f"/{key}") for key, (label, _blurb) in COMING.items()]
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request, caller: MaybeCaller) -> Response:
+    if caller is None:
+        return render(request, "welcome.html")
+    return render(request, "home.html", caller=caller, active="home")
+
+
+def _coming_page(section: str) -> None:
+    title, blurb = COMING[section]
+
+    async def page(request: Request, caller: PageCaller) -> Response:
+        return render(request, "coming.html", caller=caller, active=section, title=title, blurb=blurb)
+
+    router.add_api_route(f"/{section}", page, methods=["GET"], response_class=HTMLResponse, name=f"page_{section}")
+
+
+for _section in COMING:
+    _coming_page(_section)

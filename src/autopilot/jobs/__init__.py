@@ -1,0 +1,1 @@
+"""Jobs as people see them: the API, the failures page and health (the engine is `worker`)."""

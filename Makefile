@@ -15,6 +15,7 @@ test: install-test assets chromium ## lint, type-check and run the whole suite
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 install: $(VENV)/.installed
@@ -31,11 +32,18 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $@
 
-assets: $(VENDOR)/htmx.min.js
-$(VENDOR)/htmx.min.js: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+# htmx for the pages, Swagger UI for /docs (served from here: no CDN, and the CSP allows only 'self').
+# --ignore-scripts: the packages are plain files to copy; no install script of theirs runs.
+assets: $(VENDOR)/htmx.min.js $(VENDOR)/swagger-ui-bundle.js $(VENDOR)/swagger-ui.css
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+$(VENDOR)/htmx.min.js: node_modules/.installed
 	mkdir -p $(VENDOR)
-	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+$(VENDOR)/swagger-ui-bundle.js $(VENDOR)/swagger-ui.css: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp node_modules/swagger-ui-dist/$(notdir $@) $@
 
 chromium: ## Debian's chromium for the browser tests (Playwright must not download its own)
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -45,6 +53,7 @@ chromium: ## Debian's chromium for the browser tests (Playwright must not downlo
 lint:
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt:
 	$(BIN)/ruff format src tests bench

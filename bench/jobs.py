@@ -30,7 +30,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.support.recorder import RecorderProcess, free_port
 
-import autopilot.models  # noqa: F401
+from autopilot import domains
 from autopilot.config import Settings
 from autopilot.kit.db import make_engine, make_sessionmaker
 from autopilot.kit.migrate import upgrade_async
@@ -190,7 +190,7 @@ async def run_embedded(server: RecorderProcess, jobs: int, concurrency: int, wor
         log_level="WARNING",
     ).resolve_secrets()
     engine = make_engine(url)
-    job_engine = JobEngine(settings, make_sessionmaker(engine)).start()
+    job_engine = JobEngine(settings, make_sessionmaker(engine), domains.engine_wiring(settings)).start()
     try:
         await wait_drained(url, jobs, timeout=600)
         figures = await ledger_figures(url, due, ids, server)

@@ -14,13 +14,19 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from autopilot import __version__, domains
+from autopilot.accounts.deps import CurrentCaller
 from autopilot.config import Settings, get_settings
 from autopilot.kit.crypto import KeyRing
-from autopilot.kit.db import make_engine, make_sessionmaker
-from autopilot.kit.errors import install_error_handlers
+from autopilot.kit.db import make_engine, make_reader_engine, make_sessionmaker
+from autopilot.kit.errors import Forbidden, install_error_handlers
 from autopilot.kit.http import ClientPool
+from autopilot.kit.inputs import NulFreeUrlMiddleware
 from autopilot.kit.logging import configure_logging, log
+from autopilot.kit.metrics_listener import MetricsListener
 from autopilot.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from autopilot.kit.openapi import install_openapi
+from autopilot.kit.security import SecurityHeadersMiddleware
+from autopilot.web import docs as api_docs
 from autopilot.worker.health import executor_readiness
 from autopilot.worker.metrics import refresh_gauges
 from autopilot.worker.registry import JobServices
@@ -41,22 +47,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.sqlalchemy_url)
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
+        reader_engine = make_reader_engine(settings.sqlalchemy_url)
+        app.state.readers = make_sessionmaker(reader_engine) if reader_engine else app.state.sessions
         app.state.job_engine = None
         if settings.run_job_engine:
             services = JobServices(settings=settings, http=app.state.http, keyring=app.state.keyring)
             app.state.job_engine = JobEngine(settings, app.state.sessions, wiring, services).start()
+        listener, app.state.metrics_address = None, None
+        if settings.metrics_address is not None:
+            listener = MetricsListener(*settings.metrics_address, refresh=lambda: refresh_gauges(app.state.sessions))
+            app.state.metrics_address = await listener.start()
         log.info(
             "started",
             version=__version__,
             database=engine.dialect.name,
             job_engine="in-process" if app.state.job_engine else "off",
+            metrics=":".join(map(str, app.state.metrics_address)) if listener else "/metrics (operators)",
         )
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             if app.state.job_engine is not None:
                 await app.state.job_engine.stop()
             await app.state.http.aclose()
+            if reader_engine is not None:
+                await reader_engine.dispose()
             await engine.dispose()
 
     app = FastAPI(
@@ -64,13 +81,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # /docs is web.docs: Swagger UI from our static files
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.keyring = KeyRing(settings.encryption_keys)
     app.state.http = ClientPool()
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -80,16 +98,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=settings.session_ttl_hours * 3600,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulFreeUrlMiddleware)  # a NUL in the URL is a 422 before any route sees it
+    # Around everything but the request id: every response, the 413 and the 500 included, gets the headers.
+    app.add_middleware(SecurityHeadersMiddleware, production=settings.is_production)
     app.add_middleware(RequestContextMiddleware)
 
     domains.install(app)
+    app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready: the body says what is down"}})
     async def readyz(request: Request) -> JSONResponse:
         components: dict[str, dict[str, str]] = {}
         try:
@@ -104,9 +126,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"status": "ok" if ready else "unavailable", "components": components}, status_code=200 if ready else 503
         )
 
-    @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        await refresh_gauges(request.app.state.sessions)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if settings.metrics_address is None:  # otherwise served by the listener of its own, and 404 here
+
+        @app.get("/metrics", tags=["operations"], include_in_schema=False)
+        async def metrics(request: Request, caller: CurrentCaller) -> Response:
+            # Counts across every tenant: for the people who run the installation only.
+            if not caller.is_operator:
+                raise Forbidden("only an operator can read the metrics (autopilot operator grant EMAIL)")
+            await refresh_gauges(request.app.state.sessions)
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

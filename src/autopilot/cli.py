@@ -1,4 +1,4 @@
-"""The `autopilot` command: serve, migrate, create-user, rotate-keys, worker, dispatcher."""
+"""The `autopilot` command: serve, migrate, create-user, operator, rotate-keys, worker, dispatcher."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def migrate() -> None:
     from autopilot.kit.migrate import upgrade
 
     settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.prepare_storage()  # data dir 0700, SQLite file 0600, before SQLite creates anything
     upgrade(settings.sqlalchemy_url)
     typer.echo("database is up to date")
 
@@ -48,6 +48,7 @@ def serve(
     from autopilot.app import create_app
 
     settings = _settings()
+    settings.prepare_storage()
     if migrate_first:
         migrate()
     uvicorn.run(
@@ -55,7 +56,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,
-        proxy_headers=True,
+        # X-Forwarded-For decides the client address (login throttling): only from listed proxies.
+        proxy_headers=bool(settings.trusted_proxies.strip()),
+        forwarded_allow_ips=settings.trusted_proxies.strip() or "",
     )
 
 
@@ -71,6 +74,7 @@ def create_user(
 
     from autopilot.accounts import schemas, service
     from autopilot.kit.db import make_engine, make_sessionmaker
+    from autopilot.kit.deps import Transactions
     from autopilot.kit.errors import AppError
 
     settings = _settings()
@@ -81,11 +85,44 @@ def create_user(
             typer.secho(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", err=True, fg="red")
         raise typer.Exit(2) from exc
 
+    async def run() -> bool:
+        engine = make_engine(settings.sqlalchemy_url)
+        try:
+            sessions = make_sessionmaker(engine)
+            return await service.signup(Transactions(sessions, sessions), settings, **body.model_dump()) is not None
+        finally:
+            await engine.dispose()
+
+    try:
+        created = asyncio.run(run())
+    except AppError as exc:
+        typer.secho(exc.detail, err=True, fg="red")
+        raise typer.Exit(1) from exc
+    if not created:  # an operator at the console may know: no enumeration concern here
+        typer.secho(f"an account with the e-mail {email} already exists; nothing changed", err=True, fg="red")
+        raise typer.Exit(1)
+    typer.echo(f"created {email} as owner of {organization!r}")
+
+
+operator_app = typer.Typer(
+    help="Operators run the installation: they see infrastructure details (process hosts and pids, /metrics).",
+    no_args_is_help=True,
+)
+app.add_typer(operator_app, name="operator")
+
+
+def _set_operator(email: str, *, operator: bool) -> None:
+    from autopilot.accounts.operators import set_operator
+    from autopilot.kit.db import make_engine, make_sessionmaker
+    from autopilot.kit.errors import AppError
+
+    settings = _settings()
+
     async def run() -> None:
         engine = make_engine(settings.sqlalchemy_url)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
-                await service.signup(session, **body.model_dump())
+                await set_operator(session, email, operator=operator)
         finally:
             await engine.dispose()
 
@@ -94,7 +131,20 @@ def create_user(
     except AppError as exc:
         typer.secho(exc.detail, err=True, fg="red")
         raise typer.Exit(1) from exc
-    typer.echo(f"created {email} as owner of {organization!r}")
+
+
+@operator_app.command("grant")
+def operator_grant(email: Annotated[str, typer.Argument(help="the user's e-mail")]) -> None:
+    """Make a user an operator."""
+    _set_operator(email, operator=True)
+    typer.echo(f"{email} is now an operator")
+
+
+@operator_app.command("revoke")
+def operator_revoke(email: Annotated[str, typer.Argument(help="the user's e-mail")]) -> None:
+    """Take the operator flag back from a user."""
+    _set_operator(email, operator=False)
+    typer.echo(f"{email} is no longer an operator")
 
 
 @app.command("generate-key")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -13,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 WEAK_SECRET_KEYS = {"", "changeme", "change-me", "secret", "dev", "development", "test"}
 MIN_SECRET_KEY_LENGTH = 32
+# The data dir holds the database and the keys: readable by the account that runs the app only.
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
 class ConfigError(RuntimeError):
@@ -32,8 +36,12 @@ class Settings(BaseSettings):
     encryption_keys: str = ""
     base_url: str = ""
     max_body_bytes: int = 1_048_576
+    # Failed logins allowed per account in a window, and (much larger) per client address.
     login_max_failures: int = 10
+    login_max_failures_per_address: int = 200
     login_window_s: int = 60
+    # Proxies whose X-Forwarded-For is believed (comma-separated IPs or networks); none by default.
+    trusted_proxies: str = ""
     session_ttl_hours: int = 12
     log_level: str = "INFO"
     log_json: bool = True
@@ -61,11 +69,27 @@ class Settings(BaseSettings):
     smtp_from: str = "autopilot@localhost"
     smtp_username: str = ""
     smtp_password: str = Field(default="", repr=False)
+    # HOST:PORT (e.g. 127.0.0.1:9100): serve /metrics there, without credentials, and not on the
+    # main app. Empty: /metrics is on the main app and answers an operator's bearer token only.
+    metrics_bind: str = ""
 
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("metrics_bind")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            split_bind(value)
+        return value
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """Where the separate metrics listener binds, when AUTOPILOT_METRICS_BIND is set."""
+        return split_bind(self.metrics_bind) if self.metrics_bind else None
 
     @property
     def is_production(self) -> bool:
@@ -88,6 +112,27 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite database file, when the database is one (not in memory)."""
+        if not self.is_sqlite:
+            return None
+        path = self.sqlalchemy_url.partition(":///")[2].partition("?")[0]
+        return Path(path) if path and path != ":memory:" else None
+
+    def prepare_storage(self) -> None:
+        """Create the data dir (0700) and the SQLite file (0600) before SQLite does (0644, and its
+        -wal and -shm files copy the database file's mode); tighten them when they are too open."""
+        make_private_dir(self.data_dir)
+        database = self.sqlite_file
+        if database is None:
+            return
+        database.parent.mkdir(parents=True, exist_ok=True)
+        database.touch(mode=PRIVATE_FILE)
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            if path.exists():
+                _restrict(path, PRIVATE_FILE)
 
     def resolve_secrets(self) -> Settings:
         """Fill the secret key and key ring: generated and kept in the data dir when embedded,
@@ -113,12 +158,42 @@ class Settings(BaseSettings):
         return self.model_copy(update={"secret_key": secret_key, "encryption_keys": encryption_keys})
 
 
+def split_bind(value: str) -> tuple[str, int]:
+    """HOST:PORT (an IPv6 host in brackets) → (host, port); a readable ValueError otherwise."""
+    host, _, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT (for example 127.0.0.1:9100)")
+    return host, int(port)
+
+
+def make_private_dir(path: Path) -> None:
+    """Create *path* for this account only (0700); take group and others' access away from an
+    existing one, with a warning that says so."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    _restrict(path, PRIVATE_DIR)
+
+
+def _restrict(path: Path, mode: int) -> None:
+    current = stat.S_IMODE(path.stat().st_mode)
+    if current & ~mode == 0:
+        return
+    try:
+        path.chmod(current & mode)
+    except OSError as exc:
+        logging.getLogger("autopilot").warning(
+            "%s is open to other accounts (%o) and cannot be tightened: %s", path, current, exc
+        )
+        return
+    logging.getLogger("autopilot").warning("%s was open to other accounts (%o); now %o", path, current, current & mode)
+
+
 def _kept_value(path: Path, fresh: str) -> str:
     """Read a generated value from the data dir, creating it (mode 600) on first run."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
+    make_private_dir(path.parent)
+    path.touch(mode=PRIVATE_FILE)
     path.write_text(fresh + "\n")
     return fresh
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from autopilot.app import create_app
+from autopilot.config import Settings
 from tests.support.accounts import Account, make_account
 
 
@@ -46,12 +48,41 @@ async def test_eleventh_failed_login_within_a_minute_is_throttled(client: httpx.
     assert 1 <= int(throttled.headers["retry-after"]) <= 60
 
 
-async def test_throttling_is_per_email_and_per_client(client: httpx.AsyncClient, alice: Account, bob: Account) -> None:
-    for _ in range(10):
+async def test_failed_logins_lock_the_account_not_everyone_behind_the_same_address(
+    client: httpx.AsyncClient, alice: Account, bob: Account
+) -> None:
+    for _ in range(12):
         await client.post("/api/v1/auth/login", json={"email": alice.email, "password": "nope-nope-nope"})
-    # Same client address: throttled for any e-mail.
-    same_client = await client.post("/api/v1/auth/login", json={"email": bob.email, "password": bob.password})
-    assert same_client.status_code == 429
+    locked = await client.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
+    assert locked.status_code == 429 and 1 <= int(locked.headers["retry-after"]) <= 60
+    assert locked.headers["content-type"] == "application/problem+json"
+    # Another person in the same office (same client address) logs in as usual.
+    colleague = await client.post("/api/v1/auth/login", json={"email": bob.email, "password": bob.password})
+    assert colleague.status_code == 200
+
+
+async def test_a_correct_login_gives_back_the_accounts_budget(client: httpx.AsyncClient, alice: Account) -> None:
+    for _round in range(3):  # 27 wrong passwords in all, never 10 in a row
+        for _ in range(9):
+            wrong = await client.post("/api/v1/auth/login", json={"email": alice.email, "password": "nope-nope-nope"})
+            assert wrong.status_code == 401
+        right = await client.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
+        assert right.status_code == 200
+
+
+async def test_an_address_trying_many_accounts_is_stopped_by_its_own_larger_budget(
+    settings: Settings, alice: Account
+) -> None:
+    app = create_app(settings.model_copy(update={"login_max_failures_per_address": 15}))
+    async with app.router.lifespan_context(app):
+        for address, expected in (("198.51.100.1", 429), ("198.51.100.2", 200)):
+            transport = httpx.ASGITransport(app=app, client=(address, 4321))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                if address.endswith(".1"):
+                    for i in range(15):
+                        await http.post("/api/v1/auth/login", json={"email": f"x{i}@example.com", "password": "w" * 12})
+                answer = await http.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
+                assert answer.status_code == expected, (address, answer.text)
 
 
 async def test_no_token_or_a_bad_token_is_401(client: httpx.AsyncClient) -> None:

@@ -27,8 +27,9 @@ async def make_account(client: httpx.AsyncClient, email: str, org: str = "Acme",
     created = await client.post(
         "/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "organization_name": org, **extra}
     )
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
-    body = created.json()
-    return Account(email, PASSWORD, login.json()["access_token"], body["organization"]["id"], body["user"]["id"])
+    token = login.json()["access_token"]
+    me = (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
+    return Account(email, PASSWORD, token, me["organization"]["id"], me["user"]["id"])

@@ -18,19 +18,25 @@ class CallPayload(BaseModel):
     reconcile_url: str | None = None
 
 
-@job("test.call", payload=CallPayload, max_attempts=10)
-async def call(ctx: JobContext, payload: CallPayload) -> None:
+async def post_effect(ctx: JobContext, payload: CallPayload) -> None:
     """POST to the URL with the job's idempotency key and attempt; the server decides the answer."""
     try:
         async with pool.client() as client:
-            response = await client.post(
-                payload.url,
-                json={"job_id": ctx.job_id},
-                headers={"Idempotency-Key": ctx.idempotency_key, "X-Attempt": str(ctx.attempt)},
-            )
+            for _twice in range(2):  # MUTATION: every attempt sends its request twice
+                response = await client.post(
+                    payload.url,
+                    json={"job_id": ctx.job_id},
+                    headers={"Idempotency-Key": ctx.idempotency_key, "X-Attempt": str(ctx.attempt)},
+                )
         response.raise_for_status()
     except httpx.HTTPError as exc:
         raise classify(exc, utcnow()) from exc
+
+
+@job("test.call", payload=CallPayload, max_attempts=10)
+async def call(ctx: JobContext, payload: CallPayload) -> None:
+    """One outside call, nothing written here: the runner records the success on its own."""
+    await post_effect(ctx, payload)
 
 
 @call.reconcile
@@ -58,3 +64,14 @@ async def note(ctx: JobContext, payload: NotePayload) -> None:
         Alert(org_id=ctx.org_id, kind="note", message=payload.message, job_id=ctx.job_id, created_at=utcnow())
     )
     await ctx.session.flush()
+
+
+@job("test.call_and_note", payload=CallPayload, max_attempts=10)
+async def call_and_note(ctx: JobContext, payload: CallPayload) -> None:
+    """The outside call, then a local record of it through the run's own transaction, which
+    commits together with the job's success (like a post published, then its URL stored)."""
+    await post_effect(ctx, payload)
+    await note.handler(ctx, NotePayload(message=f"called {payload.url}"))
+
+
+call_and_note.reconcile(call_reconcile)

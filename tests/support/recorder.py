@@ -1,9 +1,14 @@
 """A local HTTP server that stands for "the outside world" in job tests and benchmarks.
 
-POST /effect applies an effect once per Idempotency-Key (like a real API honouring idempotency
-keys) and logs every request it receives, so tests can see both the effects and every attempt.
-Query options: delay (s), fail (answer `status` to the first N requests of a key), status,
-retry_after, lose (apply the effect, then answer 502 as if the response was lost).
+POST /effect applies its effect EVERY time a request is not refused, even with an Idempotency-Key
+it has seen: a server that deduplicated could not tell a test that we sent a request twice. Tests
+read `effects` (key -> times applied; "exactly once" means 1) and `requests` (every POST, refused
+or not). GET /seen?key=K answers whether K's effect exists (a reconcile lookup) and is logged in
+`lookups`.
+Query options of /effect: delay (s), fail (answer `status` to the first N requests of a key),
+status, retry_after, lose (apply the key's first effect, then answer 502 as if the response was
+lost), idempotent=1 (opt in to honouring Idempotency-Key: a replay answers 200 without applying;
+only for tests about a handler that relies on the remote's key, decision 0003).
 Run it as its own process: python -m tests.support.recorder --port N
 """
 
@@ -32,8 +37,9 @@ REPO = Path(__file__).resolve().parents[2]
 class Records:
     def __init__(self) -> None:
         self.effects: Counter[str] = Counter()  # key -> times the effect was applied (must be 1)
-        self.requests: list[tuple[str, int, float]] = []  # (key, attempt, time) for every request
-        self.seen: Counter[str] = Counter()
+        self.requests: list[tuple[str, int, float]] = []  # (key, attempt, time) for every POST
+        self.received: Counter[str] = Counter()  # key -> POSTs received, for `fail`
+        self.lookups: list[str] = []  # the key of every GET /seen
 
 
 def build_app() -> Starlette:
@@ -44,25 +50,29 @@ def build_app() -> Starlette:
         attempt = int(request.headers.get("x-attempt", "0"))
         q = request.query_params
         records.requests.append((key, attempt, time.time()))
-        records.seen[key] += 1
+        records.received[key] += 1
         delay = float(q.get("delay", "0"))
         if delay:
             await asyncio.sleep(delay)
-        if records.seen[key] <= int(q.get("fail", "0")):
+        if records.received[key] <= int(q.get("fail", "0")):
             headers = {"Retry-After": q["retry_after"]} if "retry_after" in q else {}
             return JSONResponse({"error": "injected"}, status_code=int(q.get("status", "500")), headers=headers)
-        first = records.effects[key] == 0
-        if first:
-            records.effects[key] += 1
-        if q.get("lose") and first:
+        if q.get("idempotent") == "1" and records.effects[key] > 0:
+            return JSONResponse({"key": key, "replayed": True}, status_code=200)
+        records.effects[key] += 1  # every request that is not refused applies the effect again
+        if q.get("lose") and records.effects[key] == 1:
             return JSONResponse({"error": "response lost"}, status_code=502)
-        return JSONResponse({"key": key, "replayed": not first}, status_code=201 if first else 200)
+        return JSONResponse({"key": key, "replayed": False}, status_code=201)
 
     async def seen(request: Request) -> Response:
-        return JSONResponse({"seen": records.effects[request.query_params["key"]] > 0})
+        key = request.query_params["key"]
+        records.lookups.append(key)
+        return JSONResponse({"seen": records.effects[key] > 0})
 
     async def dump(_request: Request) -> Response:
-        return JSONResponse({"effects": dict(records.effects), "requests": records.requests})
+        return JSONResponse(
+            {"effects": dict(records.effects), "requests": records.requests, "lookups": records.lookups}
+        )
 
     async def reset(_request: Request) -> Response:
         records.__init__()  # type: ignore[misc]

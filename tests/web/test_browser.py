@@ -19,7 +19,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, Response, expect, sync_playwright
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 from tests.support.recorder import REPO, free_port, wait_http
 
@@ -39,6 +48,13 @@ CHROMIUM_FLAGS = [
 ]
 # Built by `make assets` (npm); not part of the source tree.
 VENDOR_HTMX = REPO / "src" / "autopilot" / "web" / "static" / "vendor" / "htmx.min.js"
+VENDOR_SWAGGER = VENDOR_HTMX.with_name("swagger-ui-bundle.js")
+# Reports every Content-Security-Policy violation to the console (Chromium logs most of them itself).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
+});
+"""
 NAV_LABELS = ["Calendar", "Approvals", "Inbox", "Leads", "Analytics", "Integrations", "Jobs", "Settings"]
 PASSWORD = "correct horse battery staple"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -139,6 +155,14 @@ class Problems:
         if response.status >= 400 and not ("/static/vendor/" in url and not VENDOR_HTMX.exists()):
             self.errors.append(f"{response.status} {url}")
 
+    def on_console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            self.errors.append(f"CSP: {message.text}")
+
+    def on_request(self, request: Request) -> None:
+        if not request.url.startswith((self.base, "data:", "blob:")):
+            self.errors.append(f"request outside the app: {request.url}")
+
 
 @pytest.fixture
 def context(playwright: Playwright, chromium_path: str, server: str, tmp_path: Path) -> Iterator[BrowserContext]:
@@ -164,6 +188,9 @@ def page(context: BrowserContext, server: str) -> Iterator[Page]:
     tab = context.pages[0] if context.pages else context.new_page()
     tab.on("pageerror", lambda exc: problems.errors.append(f"script error: {exc}"))
     tab.on("response", problems.on_response)
+    tab.on("console", problems.on_console)
+    tab.on("request", problems.on_request)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     yield tab
     assert problems.errors == [], f"the pages had problems: {problems.errors}"
 
@@ -303,3 +330,15 @@ def test_a_wrong_password_shows_a_readable_error(page: Page, server: str) -> Non
     log_in(page, server, email, PASSWORD)
     expect(page).to_have_url(f"{server}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Hello"))
+
+
+def test_api_docs_render_from_our_own_files(page: Page, server: str) -> None:
+    """Swagger UI at /docs comes from /static/vendor (no CDN) and runs under the strict CSP."""
+    if not VENDOR_SWAGGER.exists() and not IN_CI:
+        pytest.skip("Swagger UI is not built here (`make assets`)")
+    page.goto(f"{server}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("TechLead AutoPilot")
+    operation = page.locator(".opblock-summary-path", has_text="/api/v1/auth/signup").first
+    expect(operation).to_be_visible()
+    operation.click()  # opening an operation renders its request body schema, still under the CSP
+    expect(page.get_by_text("Request body").first).to_be_visible()

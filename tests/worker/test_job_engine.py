@@ -27,7 +27,9 @@ async def test_a_job_enqueued_due_now_starts_without_waiting_for_the_next_poll(
         await wait_for_status(sessions, job_id, "succeeded", timeout=10)
     finally:
         await engine.stop()
-    assert len(recorder.records()["requests"]) == 1
+    records = recorder.records()
+    assert list(records["effects"].values()) == [1]  # the effect applied once
+    assert len(records["requests"]) == 1  # by one request
 
 
 async def test_the_engine_runs_a_batch_with_each_effect_once(
@@ -44,5 +46,8 @@ async def test_the_engine_runs_a_batch_with_each_effect_once(
             await wait_for_status(sessions, job_id, "succeeded")
     finally:
         await engine.stop()
-    effects = recorder.records()["effects"]
-    assert len(effects) == 200 and set(effects.values()) == {1}
+    records = recorder.records()
+    effects = records["effects"]  # the recorder applies every request it gets: a duplicate counts 2
+    assert len(effects) == 200, "every job's effect took place"
+    assert set(effects.values()) == {1}, "no effect applied twice"
+    assert len(records["requests"]) == 200, "one request per job"

@@ -15,7 +15,7 @@ from autopilot.kit.time import utcnow
 from autopilot.notifications.models import Alert
 from autopilot.worker import ledger
 from autopilot.worker.models import Job
-from autopilot.worker.runner import JobRunner
+from autopilot.worker.runner import JobRunner, idempotency_key
 from tests.support.jobs import an_org, get_job, job_runner, run_due
 
 CLOSED_PORT = "http://127.0.0.1:9/effect"  # nothing listens: the request never leaves
@@ -73,6 +73,9 @@ async def test_rate_limited_waits_for_retry_after_without_using_an_attempt(
     async with sessions() as session, session.begin():
         assert await ledger.claim_due(session, owner="t", limit=1, lease_s=30, start=True) == []  # not before
     assert await run_due(sessions, runner, at=job.run_at) == "succeeded"
+    records = recorder.records()
+    assert len(records["requests"]) == 2  # refused once, then accepted
+    assert list(records["effects"].values()) == [1]
 
 
 async def test_auth_failure_holds_the_job_without_burning_attempts_until_retried(
@@ -114,6 +117,7 @@ async def test_ambiguous_outcome_is_reconciled_before_any_retry(
     assert job.error_class == "ambiguous"
     assert await run_due(sessions, runner, at=job.run_at) == "succeeded"
     records = recorder.records()
+    assert len(records["lookups"]) == 1  # the second attempt asked first
     assert len(records["requests"]) == 1  # the reconcile step saw the effect: no second call
     assert list(records["effects"].values()) == [1]
 
@@ -121,14 +125,20 @@ async def test_ambiguous_outcome_is_reconciled_before_any_retry(
 async def test_without_a_reconcile_lookup_the_retry_reuses_the_idempotency_key(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, recorder: Any
 ) -> None:
-    _org, job_id, runner = await setup(sessions, settings, {"url": recorder.url(lose=1)})
+    # A handler without a reconcile step calls again; only the remote side honouring the job's
+    # idempotency key prevents the duplicate (decision 0003). This remote honours it
+    # (idempotent=1, opted in here alone): what this test proves is that both requests carry the
+    # same key; the single effect is the remote's doing.
+    _org, job_id, runner = await setup(sessions, settings, {"url": recorder.url(lose=1, idempotent=1)})
     assert await run_due(sessions, runner) == "retry_wait"
     job = await get_job(sessions, job_id)
     assert await run_due(sessions, runner, at=job.run_at) == "succeeded"
     records = recorder.records()
-    keys = {key for key, _attempt, _t in records["requests"]}
-    assert len(records["requests"]) == 2 and len(keys) == 1  # same key both times
-    assert list(records["effects"].values()) == [1]  # so the effect happened once
+    assert records["lookups"] == []  # there is no reconcile step to run
+    assert [attempt for _key, attempt, _t in records["requests"]] == [1, 2]
+    (key,) = {key for key, _attempt, _t in records["requests"]}  # the same key both times
+    assert key == idempotency_key(job_id, "test.call")
+    assert records["effects"] == {key: 1}  # so the remote applied it once
 
 
 async def test_a_successful_run_commits_and_clears_the_error(
@@ -139,6 +149,8 @@ async def test_a_successful_run_commits_and_clears_the_error(
     async with sessions() as session:
         job = await session.scalar(select(Job).where(Job.id == job_id))
     assert job is not None and job.finished_at is not None and job.last_error is None
+    records = recorder.records()
+    assert len(records["requests"]) == 1 and list(records["effects"].values()) == [1]
 
 
 async def notes(sessions: async_sessionmaker[AsyncSession]) -> list[str]:

@@ -40,7 +40,7 @@ async def optional_page_caller(request: Request, session: SessionDep) -> Caller 
     if not raw:
         return None
     try:
-        return await service.authenticate(session, raw)
+        return await service.authenticate(session, raw, service.WEB_TOKENS)
     except AppError:
         request.session.pop("token", None)
         return None

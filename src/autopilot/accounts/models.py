@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autopilot.kit.db import Base, IdMixin, TimestampMixin
@@ -18,8 +18,9 @@ class Role(enum.StrEnum):
 
 
 class TokenKind(enum.StrEnum):
-    SESSION = "session"  # issued by login, expires
+    SESSION = "session"  # issued by API login, expires
     PERSONAL = "personal"  # created by the user for scripts, until revoked
+    WEB = "web"  # held by the web session cookie only: never accepted by the API
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -39,6 +40,9 @@ class User(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Operators run the installation: they see infrastructure details (hosts, processes, metrics).
+    # Granted from the command line only (`autopilot operator grant`), never through the API.
+    is_operator: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Membership(IdMixin, TimestampMixin, Base):
@@ -81,11 +85,14 @@ class Invitation(IdMixin, TimestampMixin, Base):
     accepted_at: Mapped[datetime | None]
 
 
-class LoginFailure(IdMixin, Base):
-    """One failed login; counted per e-mail and per client over a sliding window (shared by replicas)."""
+class LoginThrottle(Base):
+    """The failed-login budget of one key (an account's e-mail, or a client address) in a fixed
+    window. An attempt spends from it by an atomic upsert BEFORE the password is checked, so
+    concurrent attempts can never check more passwords than the budget (decision 0009)."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("ix_login_throttle_window_start", "window_start"),)
 
-    key: Mapped[str] = mapped_column(String(400))
-    at: Mapped[datetime]
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[datetime]
+    attempts: Mapped[int]

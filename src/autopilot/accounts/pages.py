@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from autopilot.accounts import schemas, service
 from autopilot.accounts.deps import MaybeCaller, PageCaller, client_address
-from autopilot.kit.deps import SessionDep, SettingsDep
+from autopilot.accounts.models import TokenKind
+from autopilot.kit.deps import SessionDep, SettingsDep, TransactionsDep
 from autopilot.kit.errors import AppError, describe_validation
 from autopilot.web.session import CsrfChecked, rotate_csrf_token
 from autopilot.web.templating import Nav, refuse, render, zone_names
@@ -41,7 +42,7 @@ async def signup_form(request: Request, caller: MaybeCaller) -> Response:
 @router.post("/signup", response_class=HTMLResponse)
 async def signup(
     request: Request,
-    session: SessionDep,
+    tx: TransactionsDep,
     settings: SettingsDep,
     _csrf: CsrfChecked,
     email: Field = "",
@@ -55,19 +56,13 @@ async def signup(
         body = schemas.SignupIn(
             email=email, password=password, organization_name=organization_name, name=name, timezone=timezone or None
         )
-        await service.signup(session, **body.model_dump())
-        issued = await service.login(
-            session,
-            email=body.email,
-            password=body.password,
-            client=client_address(request),
-            settings=settings,
-        )
+        await service.signup(tx, settings, **body.model_dump())
     except ValidationError as exc:
         raise refuse(request, "signup.html", 422, zones=zone_names(), form=form, error=_readable(exc)) from exc
     except AppError as exc:
         raise refuse(request, "signup.html", exc.status, zones=zone_names(), form=form, error=exc.detail) from exc
-    return _start_web_session(request, issued.raw)
+    # The same page whether or not the e-mail had an account (no enumeration): log in next.
+    return render(request, "login.html", form={"email": body.email}, notice=service.SIGNUP_ANSWER)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -80,7 +75,7 @@ async def login_form(request: Request, caller: MaybeCaller) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 async def login(
     request: Request,
-    session: SessionDep,
+    tx: TransactionsDep,
     settings: SettingsDep,
     _csrf: CsrfChecked,
     email: Field = "",
@@ -89,19 +84,17 @@ async def login(
     try:
         body = schemas.LoginIn(email=email, password=password)
         issued = await service.login(
-            session,
+            tx,
             email=body.email,
             password=body.password,
             client=client_address(request),
             settings=settings,
+            kind=TokenKind.WEB,  # the cookie's token opens pages only, never the API
         )
     except ValidationError as exc:
         raise refuse(request, "login.html", 422, form={"email": email}, error=_readable(exc)) from exc
     except AppError as exc:
-        keep = getattr(exc, "keep_changes", False)  # a failed login is recorded for throttling
-        raise refuse(
-            request, "login.html", exc.status, keep_changes=keep, form={"email": email}, error=exc.detail
-        ) from exc
+        raise refuse(request, "login.html", exc.status, form={"email": email}, error=exc.detail) from exc
     return _start_web_session(request, issued.raw)
 
 

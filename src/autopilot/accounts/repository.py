@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autopilot.accounts.models import ApiToken, Invitation, LoginFailure, Membership, Organization, Role, User
+from autopilot.accounts.models import ApiToken, Invitation, LoginThrottle, Membership, Organization, Role, User
 from autopilot.kit.repository import TenantRepository
+from autopilot.kit.time import utcnow
 
 
 class Users:
@@ -27,6 +30,14 @@ class Memberships(TenantRepository[Membership]):
     async def of_user(self, session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
         found: Membership | None = await session.scalar(self.scoped(org_id).where(Membership.user_id == user_id))
         return found
+
+    async def add(self, session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID, role: Role) -> None:
+        """Make the user a member with *role*, unless they already are (then nothing changes)."""
+        dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = dialect_insert(Membership).values(
+            id=uuid.uuid4(), org_id=org_id, user_id=user_id, role=role, created_at=utcnow(), updated_at=utcnow()
+        )
+        await session.execute(stmt.on_conflict_do_nothing(index_elements=[Membership.org_id, Membership.user_id]))
 
     async def listing(self, session: AsyncSession, org_id: uuid.UUID) -> list[tuple[Membership, User]]:
         query = (
@@ -68,6 +79,18 @@ class Invitations(TenantRepository[Invitation]):
     async def by_digest(self, session: AsyncSession, digest: str) -> Invitation | None:
         return await session.scalar(select(Invitation).where(Invitation.digest == digest))
 
+    async def claim(self, session: AsyncSession, digest: str, now: datetime) -> Invitation | None:
+        """Mark the invitation used, if it is still unused and valid: a guarded update, so of
+        concurrent accepts exactly one gets the row back."""
+        stmt = (
+            update(Invitation)
+            .where(Invitation.digest == digest, Invitation.accepted_at.is_(None), Invitation.expires_at > now)
+            .values(accepted_at=now, updated_at=now)
+            .returning(Invitation)
+            .execution_options(synchronize_session=False)
+        )
+        return (await session.scalars(stmt)).one_or_none()
+
 
 class Organizations:
     async def get(self, session: AsyncSession, org_id: uuid.UUID) -> Organization:
@@ -75,33 +98,67 @@ class Organizations:
         assert org is not None, "a token or membership always points at an organization"
         return org
 
+    async def lock(self, session: AsyncSession, org_id: uuid.UUID) -> None:
+        """Hold the organization's row until the transaction ends, so rules over its members
+        (there is always an owner) are checked and changed by one transaction at a time.
+        PostgreSQL: SELECT … FOR UPDATE; SQLite: the write lock its transactions take at BEGIN."""
+        await session.execute(select(Organization.id).where(Organization.id == org_id).with_for_update())
 
-class LoginFailures:
-    async def count_since(self, session: AsyncSession, keys: list[str], since: datetime) -> int:
-        query = (
-            select(LoginFailure.key, func.count())
-            .where(LoginFailure.key.in_(keys), LoginFailure.at >= since)
-            .group_by(LoginFailure.key)
+
+@dataclass(frozen=True)
+class Spent:
+    """What one login attempt spent: the attempts now counted per key, and when each window ends."""
+
+    over_budget: bool
+    retry_after: datetime | None
+
+
+class LoginThrottles:
+    async def spend(
+        self, session: AsyncSession, budgets: dict[str, int], *, now: datetime, window: timedelta
+    ) -> Spent:
+        """Count one attempt against each key's budget, atomically (an upsert returning the new
+        count), and say whether any key is now over its budget and until when."""
+        since = now - window
+        dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        over: list[datetime] = []
+        for key, budget in budgets.items():
+            stale = LoginThrottle.window_start < since
+            stmt = (
+                dialect_insert(LoginThrottle)
+                .values(key=key, window_start=now, attempts=1)
+                .on_conflict_do_update(
+                    index_elements=[LoginThrottle.key],
+                    set_={
+                        "attempts": case((stale, 1), else_=LoginThrottle.attempts + 1),
+                        "window_start": case((stale, now), else_=LoginThrottle.window_start),
+                    },
+                )
+                .returning(LoginThrottle.attempts, LoginThrottle.window_start)
+            )
+            attempts, window_start = (await session.execute(stmt)).one()
+            if attempts > budget:
+                over.append(window_start + window)
+        return Spent(bool(over), max(over) if over else None)
+
+    async def refund(self, session: AsyncSession, *, reset: str, give_back: str) -> None:
+        """A correct password: the account's count starts over, the address gets its attempt back."""
+        await session.execute(delete(LoginThrottle).where(LoginThrottle.key == reset))
+        await session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == give_back, LoginThrottle.attempts > 0)
+            .values(attempts=LoginThrottle.attempts - 1)
         )
-        return max((n for _key, n in (await session.execute(query)).all()), default=0)
-
-    async def oldest_since(self, session: AsyncSession, keys: list[str], since: datetime) -> datetime | None:
-        query = select(func.min(LoginFailure.at)).where(LoginFailure.key.in_(keys), LoginFailure.at >= since)
-        return await session.scalar(query)
-
-    async def record(self, session: AsyncSession, keys: list[str], at: datetime) -> None:
-        session.add_all(LoginFailure(key=key, at=at) for key in keys)
-        await session.flush()
 
     async def prune(self, session: AsyncSession, before: datetime) -> None:
-        await session.execute(delete(LoginFailure).where(LoginFailure.at < before))
+        await session.execute(delete(LoginThrottle).where(LoginThrottle.window_start < before))
 
 
-users, memberships, tokens, invitations, organizations, login_failures = (
+users, memberships, tokens, invitations, organizations, login_throttles = (
     Users(),
     Memberships(),
     Tokens(),
     Invitations(),
     Organizations(),
-    LoginFailures(),
+    LoginThrottles(),
 )

@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
 from autopilot.accounts import schemas, service
 from autopilot.accounts.deps import CurrentCaller, client_address
-from autopilot.accounts.models import Role
-from autopilot.kit.deps import SessionDep, SettingsDep
-from autopilot.kit.openapi import PROBLEMS
+from autopilot.kit.deps import SessionDep, SettingsDep, TransactionsDep
+from autopilot.kit.openapi import PROBLEMS, problems
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEMS)
 ClientDep = Annotated[str, Depends(client_address)]
@@ -23,26 +22,23 @@ def _me(caller: service.Caller) -> schemas.MeOut:
         organization=schemas.OrganizationOut.model_validate(caller.org),
         role=caller.role,
         timezone=caller.user.timezone,
+        operator=caller.is_operator,
     )
 
 
-@router.post("/auth/signup", status_code=201)
-async def signup(body: schemas.SignupIn, session: SessionDep) -> schemas.MeOut:
-    user, org = await service.signup(session, **body.model_dump())
-    return schemas.MeOut(
-        user=schemas.UserOut.model_validate(user),
-        organization=schemas.OrganizationOut.model_validate(org),
-        role=Role.OWNER,
-        timezone=user.timezone,
-    )
+@router.post("/auth/signup", status_code=202)
+async def signup(body: schemas.SignupIn, tx: TransactionsDep, settings: SettingsDep) -> schemas.SignupAccepted:
+    """The same answer whether or not the e-mail already has an account (its owner is e-mailed)."""
+    await service.signup(tx, settings, **body.model_dump())
+    return schemas.SignupAccepted(detail=service.SIGNUP_ANSWER)
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", responses=problems(401, 429))
 async def login(
-    body: schemas.LoginIn, session: SessionDep, settings: SettingsDep, client: ClientDep
+    body: schemas.LoginIn, tx: TransactionsDep, settings: SettingsDep, client: ClientDep
 ) -> schemas.TokenOut:
     issued = await service.login(
-        session,
+        tx,
         email=body.email,
         password=body.password,
         client=client,
@@ -97,7 +93,7 @@ async def list_members(session: SessionDep, caller: CurrentCaller) -> list[schem
     ]
 
 
-@router.patch("/members/{membership_id}")
+@router.patch("/members/{membership_id}", responses=problems(403, 409))
 async def change_role(
     membership_id: uuid.UUID, body: schemas.RoleIn, session: SessionDep, caller: CurrentCaller
 ) -> schemas.MemberOut:
@@ -106,21 +102,21 @@ async def change_role(
     return schemas.MemberOut(id=member.id, user=schemas.UserOut.model_validate(members[member.id]), role=member.role)
 
 
-@router.delete("/members/{membership_id}", status_code=204)
+@router.delete("/members/{membership_id}", status_code=204, responses=problems(403, 409))
 async def remove_member(membership_id: uuid.UUID, session: SessionDep, caller: CurrentCaller) -> Response:
     await service.remove_member(session, caller, membership_id)
     return Response(status_code=204)
 
 
-@router.post("/invitations", status_code=201)
+@router.post("/invitations", status_code=201, responses=problems(403))
 async def invite(body: schemas.InvitationIn, session: SessionDep, caller: CurrentCaller) -> schemas.InvitationOut:
     row, raw = await service.invite(session, caller, body.email, body.role)
     return schemas.InvitationOut(id=row.id, email=row.email, role=row.role, expires_at=row.expires_at, accept_token=raw)
 
 
-@router.post("/invitations/accept", status_code=201)
-async def accept(body: schemas.AcceptInvitationIn, session: SessionDep, request: Request) -> schemas.OrganizationOut:
-    _user, org = await service.accept_invitation(
-        session, token=body.token, password=body.password, name=body.name, timezone=body.timezone
+@router.post("/invitations/accept", status_code=201, responses=problems(401, 404, 409))
+async def accept(body: schemas.AcceptInvitationIn, tx: TransactionsDep) -> schemas.OrganizationOut:
+    org = await service.accept_invitation(
+        tx, token=body.token, password=body.password, name=body.name, timezone=body.timezone
     )
     return schemas.OrganizationOut.model_validate(org)

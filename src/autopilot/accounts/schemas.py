@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo, field_validator
 
 from autopilot.accounts.models import Role
+from autopilot.accounts.passwords import MAX_PASSWORD, MIN_PASSWORD, password_problem
+from autopilot.kit.inputs import Input
 from autopilot.kit.time import is_iana_zone
 
-MIN_PASSWORD = 10
+# A password is kept exactly as typed: never whitespace-stripped, whatever the model's config says.
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)]
+GivenPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=MAX_PASSWORD)]
 
 
 def check_zone(value: str | None) -> str | None:
@@ -17,24 +22,43 @@ def check_zone(value: str | None) -> str | None:
     return value
 
 
-class Strict(BaseModel):
+def check_new_password(password: str, info: ValidationInfo) -> str:
+    """Refuse a common or guessable new password, judged with what the form says about its owner."""
+    known = info.data  # the fields declared before the password, when they were valid
+    problem = password_problem(
+        password,
+        email=str(known.get("email") or ""),
+        name=str(known.get("name") or ""),
+        organization=str(known.get("organization_name") or ""),
+    )
+    if problem is not None:
+        raise ValueError(problem)
+    return password
+
+
+class Strict(Input):  # unknown fields and NUL characters refused (kit.inputs)
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class SignupIn(Strict):
     email: EmailStr
-    password: str = Field(min_length=MIN_PASSWORD, max_length=1024)
     organization_name: str = Field(min_length=1, max_length=200)
     name: str = Field(default="", max_length=200)
     timezone: str | None = None
+    password: Password  # last, so that its check sees the e-mail, name and organization
 
     _zone = field_validator("timezone")(check_zone)
+    _password = field_validator("password")(check_new_password)
 
 
 class LoginIn(Strict):
     email: EmailStr
-    password: str = Field(min_length=1, max_length=1024)
+    password: GivenPassword
     organization_id: uuid.UUID | None = None
+
+
+class SignupAccepted(BaseModel):
+    detail: str = Field(description="Said whether or not the e-mail already had an account.")
 
 
 class TokenOut(BaseModel):
@@ -62,6 +86,7 @@ class MeOut(BaseModel):
     organization: OrganizationOut
     role: Role
     timezone: str
+    operator: bool = Field(default=False, description="May see infrastructure details (set with `autopilot operator`).")
 
 
 class ProfileIn(Strict):
@@ -103,11 +128,12 @@ class InvitationOut(BaseModel):
 
 class AcceptInvitationIn(Strict):
     token: str = Field(min_length=10, max_length=200)
-    password: str = Field(min_length=MIN_PASSWORD, max_length=1024)
     name: str = Field(default="", max_length=200)
     timezone: str | None = None
+    password: Password  # last, so that its check sees the name (the service checks the invited e-mail)
 
     _zone = field_validator("timezone")(check_zone)
+    _password = field_validator("password")(check_new_password)
 
 
 class MemberOut(BaseModel):

@@ -4,35 +4,46 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autopilot.accounts.models import ApiToken, Invitation, Membership, Organization, Role, TokenKind, User
 from autopilot.accounts.repository import (
     invitations,
-    login_failures,
+    login_throttles,
     memberships,
     organizations,
     tokens,
     users,
 )
 from autopilot.config import Settings
-from autopilot.kit.crypto import hash_password, new_token, token_digest, verify_password
+from autopilot.kit.crypto import hash_password, hash_password_now, new_token, token_digest, verify_password
+from autopilot.kit.db import write_beside
+from autopilot.kit.deps import Transactions
 from autopilot.kit.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from autopilot.kit.time import utcnow
+from autopilot.notifications.email import queue_email
 
-SESSION_PREFIX, PERSONAL_PREFIX, INVITE_PREFIX = "ap_s_", "ap_pat_", "ap_inv_"
+SESSION_PREFIX, PERSONAL_PREFIX, WEB_PREFIX, INVITE_PREFIX = "ap_s_", "ap_pat_", "ap_w_", "ap_inv_"
+API_TOKENS = (TokenKind.SESSION, TokenKind.PERSONAL)  # what the API accepts; web tokens stay in cookies
+WEB_TOKENS = (TokenKind.WEB,)
 INVITATION_TTL = timedelta(days=7)
 MANAGERS = {Role.OWNER, Role.ADMIN}
 # A password hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = hash_password("not-a-real-password-at-all")
+_DUMMY_HASH = hash_password_now("not-a-real-password-at-all")
+SIGNUP_ANSWER = (
+    "If this e-mail is new, the account is ready: log in. If it already has an account, we have "
+    "e-mailed its owner instead."
+)
 
 
 class LoginFailed(Unauthorized):
-    keep_changes = True  # the failure record must survive the 401
+    """Wrong e-mail or password (the attempt was already counted before the check)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,11 @@ class Caller:
         """Owners and admins manage members and the organization's jobs."""
         return self.role in MANAGERS
 
+    @property
+    def is_operator(self) -> bool:
+        """Operators of the installation see infrastructure details (set from the CLI)."""
+        return self.user.is_operator
+
 
 @dataclass(frozen=True)
 class IssuedToken:
@@ -61,68 +77,90 @@ class IssuedToken:
 
 
 async def signup(
-    session: AsyncSession,
+    tx: Transactions,
+    settings: Settings,
     *,
     email: str,
     password: str,
     organization_name: str,
     name: str = "",
     timezone: str | None = None,
-) -> tuple[User, Organization]:
-    """Create a user, their organization and an owner membership."""
-    if await users.by_email(session, email) is not None:
-        raise Conflict(f"an account with the e-mail {email} already exists; log in instead")
-    user = User(email=email.lower(), name=name, password_hash=hash_password(password), timezone=timezone or "UTC")
-    org = Organization(name=organization_name)
-    session.add_all([user, org])
-    await _flush_unique(session, f"an account with the e-mail {email} already exists; log in instead")
-    session.add(Membership(org_id=org.id, user_id=user.id, role=Role.OWNER))
-    await session.flush()
-    return user, org
+) -> tuple[User, Organization] | None:
+    """Create a user, their organization and an owner membership. When the e-mail already has an
+    account, nothing is created (None) and its owner is told by e-mail, so that the answer to the
+    person signing up does not reveal which e-mails have accounts."""
+    password_hash = await hash_password(password)  # before any transaction: no lock held while hashing
+    async with tx.write() as session:
+        existing = await users.by_email(session, email)
+        if existing is None:
+            user = User(email=email.lower(), name=name, password_hash=password_hash, timezone=timezone or "UTC")
+            org = Organization(name=organization_name)
+            try:
+                async with session.begin_nested():  # a concurrent sign-up with the same e-mail
+                    session.add_all([user, org])
+                    await session.flush()
+            except IntegrityError:
+                existing = await users.by_email(session, email)
+            else:
+                session.add(Membership(org_id=org.id, user_id=user.id, role=Role.OWNER))
+                await session.flush()
+                return user, org
+        if existing is not None and settings.smtp_host:
+            await _tell_owner_of_signup(session, existing)
+    return None
 
 
-async def _flush_unique(session: AsyncSession, message: str) -> None:
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent sign-up with the same e-mail
-        raise Conflict(message) from exc
-
-
-def _throttle_keys(email: str, client: str) -> list[str]:
-    return [f"email:{email.lower()}", f"client:{client}"]
+async def _tell_owner_of_signup(session: AsyncSession, user: User) -> None:
+    hour = utcnow().strftime("%Y%m%d%H")  # at most one such e-mail an hour
+    await queue_email(
+        session,
+        org_id=None,
+        to=user.email,
+        subject="Someone tried to create an AutoPilot account with your e-mail",
+        body="Someone (perhaps you) tried to sign up with this e-mail address, which already has an "
+        "account. Nothing was changed. If it was you, log in instead; if not, you can ignore this.",
+        dedupe_key=f"signup-attempt:{user.id}:{hour}",
+    )
 
 
 async def login(
-    session: AsyncSession,
+    tx: Transactions,
     *,
     email: str,
     password: str,
     client: str,
     settings: Settings,
     organization_id: uuid.UUID | None = None,
+    kind: TokenKind = TokenKind.SESSION,
 ) -> IssuedToken:
-    """Check the password and issue a session token; too many failures for the e-mail or client → 429."""
+    """Check the password and issue a token. Each attempt first spends from the account's budget
+    (and the client address's larger one), atomically, so no crowd can check more passwords than
+    the budget; a correct password gives the attempt back. Over budget → 429."""
     now = utcnow()
-    keys = _throttle_keys(email, client)
-    window_s = settings.login_window_s
-    since = now - timedelta(seconds=window_s)
-    if await login_failures.count_since(session, keys, since) >= settings.login_max_failures:
-        oldest = await login_failures.oldest_since(session, keys, since) or now
-        retry_after = max(1, math.ceil((oldest + timedelta(seconds=window_s) - now).total_seconds()))
+    window = timedelta(seconds=settings.login_window_s)
+    account_key, address_key = f"account:{email.lower()}", f"address:{client}"
+    budgets = {account_key: settings.login_max_failures, address_key: settings.login_max_failures_per_address}
+    async with tx.write() as session:
+        spent = await login_throttles.spend(session, budgets, now=now, window=window)
+        user = None if spent.over_budget else await users.by_email(session, email)
+    if spent.over_budget:
+        retry_after = max(1, math.ceil(((spent.retry_after or now) - now).total_seconds()))
         raise TooManyRequests(
             f"too many failed logins; try again in {retry_after} s", headers={"Retry-After": str(retry_after)}
         )
-    user = await users.by_email(session, email)
-    if not verify_password(user.password_hash if user else _DUMMY_HASH, password) or user is None:
-        await login_failures.prune(session, before=since)
-        await login_failures.record(session, keys, now)
+    # No transaction is open while the hash is checked (off the event loop).
+    if not await verify_password(user.password_hash if user else _DUMMY_HASH, password) or user is None:
         raise LoginFailed("wrong e-mail or password")
-    member_of = await users.memberships_of(session, user.id)
-    chosen = next((m for m in member_of if organization_id in (None, m.org_id)), None)
-    if chosen is None:
-        raise LoginFailed("this account is not a member of that organization")
-    expires_at = now + timedelta(hours=settings.session_ttl_hours)
-    return await _issue(session, chosen.org_id, user.id, TokenKind.SESSION, "login", expires_at)
+    async with tx.write() as session:
+        await login_throttles.refund(session, reset=account_key, give_back=address_key)
+        await login_throttles.prune(session, before=now - window)
+        member_of = await users.memberships_of(session, user.id)
+        chosen = next((m for m in member_of if organization_id in (None, m.org_id)), None)
+        if chosen is None:
+            raise LoginFailed("this account is not a member of that organization")
+        expires_at = now + timedelta(hours=settings.session_ttl_hours)
+        name = "web session" if kind is TokenKind.WEB else "login"
+        return await _issue(session, chosen.org_id, user.id, kind, name, expires_at)
 
 
 async def _issue(
@@ -133,7 +171,8 @@ async def _issue(
     name: str,
     expires_at: datetime | None,
 ) -> IssuedToken:
-    raw = new_token(SESSION_PREFIX if kind is TokenKind.SESSION else PERSONAL_PREFIX)
+    prefix = {TokenKind.SESSION: SESSION_PREFIX, TokenKind.PERSONAL: PERSONAL_PREFIX, TokenKind.WEB: WEB_PREFIX}[kind]
+    raw = new_token(prefix)
     row = ApiToken(
         org_id=org_id,
         user_id=user_id,
@@ -148,11 +187,17 @@ async def _issue(
     return IssuedToken(raw, row)
 
 
-async def authenticate(session: AsyncSession, raw_token: str) -> Caller:
-    """Resolve a bearer token to its caller, or 401 when it is unknown, revoked or expired."""
+async def authenticate(session: AsyncSession, raw_token: str, kinds: Collection[TokenKind] = API_TOKENS) -> Caller:
+    """Resolve a token of one of *kinds* to its caller, or 401 when it is unknown, of another
+    kind (a web cookie's token is no API credential), revoked or expired."""
     row = await tokens.by_digest(session, token_digest(raw_token))
     now = utcnow()
-    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+    if (
+        row is None
+        or row.kind not in kinds
+        or row.revoked_at is not None
+        or (row.expires_at is not None and row.expires_at <= now)
+    ):
         raise Unauthorized(
             "the access token is missing, expired or revoked; log in again", headers={"WWW-Authenticate": "Bearer"}
         )
@@ -162,7 +207,8 @@ async def authenticate(session: AsyncSession, raw_token: str) -> Caller:
     user = await session.get(User, row.user_id)
     assert user is not None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
-        row.last_used_at = now  # coarse, so reads do not all become writes
+        # Coarse, so reads do not all become writes; beside a read-only request, in its own write.
+        await write_beside(session, update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return Caller(user=user, org=await organizations.get(session, row.org_id), role=membership.role, token_id=row.id)
 
 
@@ -227,24 +273,42 @@ async def invite(session: AsyncSession, caller: Caller, email: str, role: Role) 
 
 
 async def accept_invitation(
-    session: AsyncSession, *, token: str, password: str, name: str, timezone: str | None
-) -> tuple[User, Organization]:
-    """Join the inviting organization, creating the user if the e-mail is new."""
-    row = await invitations.by_digest(session, token_digest(token))
-    if row is None or row.accepted_at is not None or row.expires_at <= utcnow():
-        raise NotFound("this invitation is unknown, used or expired")
-    user = await users.by_email(session, row.email)
-    if user is None:
-        user = User(email=row.email, name=name, password_hash=hash_password(password), timezone=timezone or "UTC")
-        session.add(user)
-        await _flush_unique(session, "an account with this e-mail was just created; log in instead")
-    elif not verify_password(user.password_hash, password):
-        raise Unauthorized("this e-mail already has an account: give its password to accept")
-    if await memberships.of_user(session, row.org_id, user.id) is None:
-        session.add(Membership(org_id=row.org_id, user_id=user.id, role=row.role))
-    row.accepted_at = utcnow()
-    await session.flush()
-    return user, await organizations.get(session, row.org_id)
+    tx: Transactions, *, token: str, password: str, name: str, timezone: str | None
+) -> Organization:
+    """Join the inviting organization, creating the user if the e-mail is new. The invitation is
+    used exactly once, by a guarded update: of concurrent accepts, one joins and the others get 409."""
+    digest = token_digest(token)
+    async with tx.read() as session:
+        seen = await invitations.by_digest(session, digest)
+        if seen is None or seen.accepted_at is not None or seen.expires_at <= utcnow():
+            raise NotFound("this invitation is unknown, used or expired")
+        existing = await users.by_email(session, seen.email)
+        existing_hash = existing.password_hash if existing else None
+    # Hash or verify with no transaction open.
+    if existing_hash is not None:
+        if not await verify_password(existing_hash, password):
+            raise Unauthorized("this e-mail already has an account: give its password to accept")
+        new_hash = None
+    else:
+        new_hash = await hash_password(password)
+    async with tx.write() as session:
+        row = await invitations.claim(session, digest, utcnow())
+        if row is None:
+            raise Conflict("this invitation has just been used or has expired; ask for a new one")
+        user = await users.by_email(session, row.email)
+        if (user is None) != (new_hash is not None):
+            raise Conflict("an account with this e-mail was created meanwhile; log in and ask for a new invitation")
+        if user is None:
+            assert new_hash is not None
+            user = User(email=row.email, name=name, password_hash=new_hash, timezone=timezone or "UTC")
+            try:
+                async with session.begin_nested():
+                    session.add(user)
+                    await session.flush()
+            except IntegrityError as exc:
+                raise Conflict("an account with this e-mail was created meanwhile; log in instead") from exc
+        await memberships.add(session, row.org_id, user.id, row.role)
+        return await organizations.get(session, row.org_id)
 
 
 async def owner_contacts(session: AsyncSession, org_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
@@ -256,11 +320,26 @@ async def list_members(session: AsyncSession, caller: Caller) -> list[tuple[Memb
     return await memberships.listing(session, caller.org_id)
 
 
+async def _locked_role(session: AsyncSession, caller: Caller) -> Role:
+    """Lock the organization for this transaction and read the caller's role as it is now (a
+    concurrent change may have taken it since the request was authenticated)."""
+    await organizations.lock(session, caller.org_id)
+    mine = await memberships.of_user(session, caller.org_id, caller.user.id)
+    if mine is None:
+        raise Forbidden("you are no longer a member of this organization")
+    await session.refresh(mine)
+    return mine.role
+
+
 async def change_role(session: AsyncSession, caller: Caller, membership_id: uuid.UUID, role: Role) -> Membership:
-    """Owners and admins change roles; the last owner cannot be demoted."""
+    """Owners and admins change roles; the last owner cannot be demoted, even by two at once."""
     member = await memberships.get(session, caller.org_id, membership_id)
     _require_manager(caller)
-    if Role.OWNER in (role, member.role) and caller.role is not Role.OWNER:
+    caller_role = await _locked_role(session, caller)
+    await session.refresh(member)
+    if caller_role not in MANAGERS:
+        raise Forbidden("only an owner or admin can manage members")
+    if Role.OWNER in (role, member.role) and caller_role is not Role.OWNER:
         raise Forbidden("only an owner can grant or take the owner role")
     if member.role is Role.OWNER and role is not Role.OWNER:
         await _keep_an_owner(session, caller.org_id)
@@ -270,10 +349,15 @@ async def change_role(session: AsyncSession, caller: Caller, membership_id: uuid
 
 
 async def remove_member(session: AsyncSession, caller: Caller, membership_id: uuid.UUID) -> None:
+    """Owners and admins remove members; the last owner stays."""
     member = await memberships.get(session, caller.org_id, membership_id)
     _require_manager(caller)
+    caller_role = await _locked_role(session, caller)
+    await session.refresh(member)
+    if caller_role not in MANAGERS:
+        raise Forbidden("only an owner or admin can manage members")
     if member.role is Role.OWNER:
-        if caller.role is not Role.OWNER:
+        if caller_role is not Role.OWNER:
             raise Forbidden("only an owner can remove an owner")
         await _keep_an_owner(session, caller.org_id)
     await session.delete(member)

@@ -11,6 +11,7 @@ from autopilot.accounts.deps import PageCaller
 from autopilot.jobs import service
 from autopilot.kit.deps import SessionDep, SettingsDep
 from autopilot.kit.errors import Answered, AppError
+from autopilot.kit.inputs import JobID
 from autopilot.notifications.service import recent_alerts
 from autopilot.web.session import CsrfChecked
 from autopilot.web.templating import Nav, render
@@ -47,10 +48,10 @@ async def _act(session: SessionDep, caller: PageCaller, job_id: int, action: str
 
 
 @router.post("/jobs/{job_id}/retry")
-async def retry(job_id: int, session: SessionDep, caller: PageCaller, _csrf: CsrfChecked) -> Response:
+async def retry(job_id: JobID, session: SessionDep, caller: PageCaller, _csrf: CsrfChecked) -> Response:
     return await _act(session, caller, job_id, "retry")
 
 
 @router.post("/jobs/{job_id}/cancel")
-async def cancel(job_id: int, session: SessionDep, caller: PageCaller, _csrf: CsrfChecked) -> Response:
+async def cancel(job_id: JobID, session: SessionDep, caller: PageCaller, _csrf: CsrfChecked) -> Response:
     return await _act(session, caller, job_id, "cancel")

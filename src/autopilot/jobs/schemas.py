@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobOut(BaseModel):
@@ -53,4 +53,8 @@ class JobHealthOut(BaseModel):
     oldest_overdue_s: float
     lateness_last_hour: LatenessOut
     stale_leases: int
-    heartbeats: list[HeartbeatOut]
+    executors_alive: int
+    dispatchers_alive: int
+    heartbeats: list[HeartbeatOut] = Field(
+        description="Each engine process, named by host and pid: listed for operators only, empty for everyone else."
+    )

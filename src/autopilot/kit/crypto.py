@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -47,17 +50,31 @@ def new_fernet_key() -> str:
 
 
 _hasher = PasswordHasher()
+# Argon2 costs ~150 ms of CPU (over its lanes' threads) and releases the GIL: it runs on this
+# small pool, never on the event loop, and callers hold no transaction while it runs.
+_hashing = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="password-hashing")
 
 
-def hash_password(password: str) -> str:
+def hash_password_now(password: str) -> str:
+    """Blocking: for import time and scripts only; request code awaits `hash_password`."""
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def _verify(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password(password: str) -> str:
+    """The Argon2id hash of *password*, computed off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(_hashing, _hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    """Whether *password* matches *password_hash*, checked off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(_hashing, _verify, password_hash, password)
 
 
 def new_token(prefix: str) -> str:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, Executable, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -72,6 +72,32 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_begin_deferred(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_reader_engine(url: str) -> AsyncEngine | None:
+    """SQLite only: an engine for read-only work. In WAL mode readers do not block the writer nor
+    each other, but only if they do not take the write lock: these connections begin DEFERRED
+    and refuse writes (query_only), so a GET never queues behind a write (decision 0007).
+    None for PostgreSQL, whose MVCC needs no such split."""
+    if not url.startswith("sqlite"):
+        return None
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_timeout=120)
+    sync = engine.sync_engine
+
+    @event.listens_for(sync, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        _sqlite_pragmas(dbapi_connection, record)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    event.listen(sync, "begin", _sqlite_begin_deferred)
+    return engine
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Create the engine for *url* with our dialect settings (SQLite: WAL, FKs on, busy wait)."""
     if url.startswith("sqlite"):
@@ -93,3 +119,14 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def write_beside(session: AsyncSession, statement: Executable) -> None:
+    """A small write that does not belong to the caller's business (a last-used timestamp). On a
+    read-only session it runs in its own short write transaction; otherwise it joins the session."""
+    writer: async_sessionmaker[AsyncSession] | None = session.info.get("writer")
+    if writer is None:
+        await session.execute(statement)
+        return
+    async with writer() as side, side.begin():
+        await side.execute(statement)

@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from autopilot.kit.logging import log
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -117,8 +119,18 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such resource."
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":  # e.g. not UTF-8
+            detail = "The request body could not be read: send JSON, encoded as UTF-8."
         return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
-        return problem(500, "Something went wrong on our side; it has been logged.")
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return unexpected_error(request, exc)
+
+
+def unexpected_error(request: Request, exc: BaseException) -> JSONResponse:
+    """Log an exception nobody handled, once, with its traceback, then answer 500 problem+json.
+    The line holds the method and path (no query string, no headers: they may carry secrets);
+    the request id comes from the logging context."""
+    log.error("unexpected error", method=request.method, path=request.url.path, exc_info=exc)
+    return problem(500, "Something went wrong on our side; it has been logged.")

@@ -57,11 +57,14 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # Tracebacks become text (for the standard library's records too, e.g. uvicorn's), before
+        # the redaction so that it sees them.
+        structlog.processors.format_exc_info,
         redact_secrets,
     ]
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=lambda *_args: _StderrLogger(),
         cache_logger_on_first_use=True,

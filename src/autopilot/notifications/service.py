@@ -12,11 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autopilot.accounts.service import owner_contacts
 from autopilot.config import Settings
 from autopilot.kit.time import utcnow
+from autopilot.notifications.email import EMAIL_KIND, queue_email
 from autopilot.notifications.models import Alert
-from autopilot.worker import ledger
 from autopilot.worker.outcomes import JobEndedBadly, Listener, Outcome, WorkRunningLate
-
-EMAIL_KIND = "notifications.email"
 LATE_ALERT_QUIET = timedelta(hours=1)
 _VERBS = {"held": "is on hold", "failed": "failed", "dead": "died"}
 
@@ -40,11 +38,12 @@ async def alert_owners(
     await session.flush()
     if email:
         for owner_id, address in await owner_contacts(session, org_id):
-            await ledger.enqueue(
+            await queue_email(
                 session,
-                kind=EMAIL_KIND,
                 org_id=org_id,
-                payload={"to": address, "subject": f"AutoPilot alert: {kind.replace('_', ' ')}", "body": message},
+                to=address,
+                subject=f"AutoPilot alert: {kind.replace('_', ' ')}",
+                body=message,
                 dedupe_key=f"alert:{alert.id}:{owner_id}",
             )
     return alert

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from pydantic import BaseModel, EmailStr
 
 from autopilot.config import Settings
-from autopilot.notifications.service import EMAIL_KIND
+from autopilot.notifications.email import EMAIL_KIND
 from autopilot.worker.policy import PermanentError, TransientError
 from autopilot.worker.registry import JobContext, job
 

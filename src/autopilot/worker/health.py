@@ -69,8 +69,12 @@ async def late_organizations(session: AsyncSession, threshold_s: float) -> list[
     return late
 
 
-async def health_report(session: AsyncSession, org_id: uuid.UUID, settings: Settings) -> dict[str, Any]:
-    """The numbers behind GET /api/v1/jobs/health, for one organization's jobs."""
+async def health_report(
+    session: AsyncSession, org_id: uuid.UUID, settings: Settings, *, show_processes: bool = False
+) -> dict[str, Any]:
+    """The numbers behind GET /api/v1/jobs/health, for one organization's jobs. Every process's
+    heartbeat (its name holds the host and pid) is listed only with *show_processes*, for operators;
+    everyone sees how many executors and dispatchers are alive."""
     now = utcnow()
     scoped = Job.org_id == org_id
     backlog, oldest = (
@@ -86,6 +90,7 @@ async def health_report(session: AsyncSession, org_id: uuid.UUID, settings: Sett
     lateness = await lateness_seconds(session, org_id)
     beats = (await session.execute(select(Heartbeat).order_by(Heartbeat.role, Heartbeat.name))).scalars().all()
     stale_after = timedelta(seconds=settings.heartbeat_stale_s)
+    alive = [b for b in beats if now - b.seen_at <= stale_after]
     return {
         "backlog": backlog,
         "oldest_overdue_s": round((now - oldest).total_seconds(), 3) if oldest else 0.0,
@@ -95,6 +100,8 @@ async def health_report(session: AsyncSession, org_id: uuid.UUID, settings: Sett
             "p99_s": percentile(lateness, 99),
         },
         "stale_leases": stale or 0,
+        "executors_alive": sum(1 for b in alive if b.role == "executor"),
+        "dispatchers_alive": sum(1 for b in alive if b.role == "dispatcher"),
         "heartbeats": [
             {
                 "name": b.name,
@@ -105,6 +112,6 @@ async def health_report(session: AsyncSession, org_id: uuid.UUID, settings: Sett
                 "alive": now - b.seen_at <= stale_after,
                 "jobs_done": b.jobs_done,
             }
-            for b in beats
+            for b in (beats if show_processes else [])
         ],
     }

@@ -1,0 +1,1 @@
+"""Shared pieces of the HTTP benchmarks: load drivers, health probes, the empty endpoint."""

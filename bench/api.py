@@ -8,10 +8,11 @@ drains a backlog of real jobs (each one HTTP POST to a local server that answers
 The app is the real server process (`autopilot serve`). The yardstick is an empty FastAPI endpoint
 (GET /empty -> {}) in its own uvicorn process with the same settings, driven by the same clients
 right beside each cell (empty, app, empty, app: half the requests each time, so drift falls on both).
-The drain's jobs belong to the caller's organization and are in the ledger (not yet due) during the
-idle cells too, so both phases list the same table. Goals per cell: throughput >= 0.5x empty and
-p99 <= 2x empty. Prints one JSON line; progress goes to stderr.
-"""
+The backlog (--drain-jobs jobs of the caller's organization, enqueued through the real enqueue) is
+in the ledger but not due during the idle cells; each drain cell makes a fresh backlog due and is
+measured while the engine drains it, so both phases list a table of the same size. A drain cell
+says whether the backlog lasted the whole cell (if not, raise --drain-jobs). Goals per cell:
+throughput >= 0.5x empty and p99 <= 2x empty. Prints one JSON line; progress goes to stderr."""
 
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import delete, func, select, update
 from tests.support.accounts import make_account
 from tests.support.crowd import ServerProcess
 from tests.support.processes import status_counts
@@ -47,26 +49,33 @@ P99_GOAL = 2.0
 UNFINISHED = ("scheduled", "claimed", "retry_wait")
 
 
-async def park_jobs(url: str, org_id: str, count: int, target: str) -> None:
-    """Enqueue *count* jobs of the organization through the real enqueue, due tomorrow."""
-    engine = make_engine(url)
-    tomorrow = utcnow() + timedelta(days=1)
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            for _ in range(count):
-                await ledger.enqueue(
-                    session, kind="test.call", payload={"url": target}, org_id=uuid.UUID(org_id), run_at=tomorrow
-                )
-    finally:
-        await engine.dispose()
-
-
-async def make_due_now(url: str) -> None:
+async def make_due_now(url: str) -> datetime:
+    """Make every parked job due now: the backlog the server's engine drains from this instant."""
     engine = make_engine(url)
     now = utcnow()
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             await session.execute(update(Job).values(run_at=now, due_at=now))
+    finally:
+        await engine.dispose()
+    return now
+
+
+async def last_finish(url: str) -> datetime | None:
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await session.scalar(select(func.max(Job.finished_at)))
+    finally:
+        await engine.dispose()
+
+
+async def forget_jobs(url: str) -> None:
+    """Delete the drained jobs, so that every drain starts from a ledger of the same size."""
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await session.execute(delete(Job))
     finally:
         await engine.dispose()
 
@@ -85,87 +94,131 @@ async def wait_until(url: str, done: Callable[[dict[str, int]], bool], timeout_s
     return False
 
 
-async def cell(
-    app_url: str, empty_url: str, path: str, headers: dict[str, str], concurrency: int, requests: int
-) -> dict[str, Any]:
-    """The app's endpoint and the empty one, *requests* each, alternating in two halves."""
-    app, empty = Timings(), Timings()
-    for share in (requests // 2, requests - requests // 2):
-        empty.merge(await hammer(empty_url, "/empty", concurrency=concurrency, requests=share))
-        app.merge(await hammer(app_url, path, concurrency=concurrency, requests=share, headers=headers))
-    app_figures, empty_figures = app.figures(), empty.figures()
-    throughput = ratio(app_figures["rps"], empty_figures["rps"])
-    p99 = ratio(app_figures["p99_ms"], empty_figures["p99_ms"])
-    return {
-        "app": app_figures,
-        "empty": empty_figures,
-        "throughput_vs_empty": throughput,
-        "p99_vs_empty": p99,
-        "goals": {
-            "throughput": throughput is not None and throughput >= THROUGHPUT_GOAL,
-            "p99": p99 is not None and p99 <= P99_GOAL,
-            "all_2xx": all(200 <= int(s) < 300 for s in app_figures["statuses"]),
-        },
-    }
+@dataclass
+class Stage:
+    """One database's server, the yardstick beside it, and the caller whose endpoints are measured."""
 
+    url: str
+    app_url: str
+    empty_url: str
+    token: str
+    org_id: str
+    job_target: str
+    requests: int
+    drain_jobs: int
+    drain_timeout_s: float
 
-async def phase(
-    name: str, url: str, app_url: str, empty_url: str, token: str, concurrencies: list[int], requests: int
-) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"}
-    out: dict[str, Any] = {}
-    for concurrency in concurrencies:
-        for endpoint, path in ENDPOINTS.items():
-            before = await unfinished(url)
-            figures = await cell(app_url, empty_url, path, headers, concurrency, requests)
-            if name == "drain":
-                figures["drain_unfinished"] = {"before": before, "after": await unfinished(url)}
-            out.setdefault(f"c{concurrency}", {})[endpoint] = figures
-            app, empty = figures["app"], figures["empty"]
-            say(
-                f"  {name} c={concurrency} {endpoint}: {app['rps']} req/s p99 {app['p99_ms']} ms"
-                f" | empty {empty['rps']} req/s p99 {empty['p99_ms']} ms"
-                + (f" | unfinished jobs {figures['drain_unfinished']}" if name == "drain" else "")
-            )
-    return out
+    async def cell(self, path: str, concurrency: int) -> dict[str, Any]:
+        """The app's endpoint and the empty one, `requests` each, alternating in two halves."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        app, empty = Timings(), Timings()
+        for share in (self.requests // 2, self.requests - self.requests // 2):
+            empty.merge(await hammer(self.empty_url, "/empty", concurrency=concurrency, requests=share))
+            app.merge(await hammer(self.app_url, path, concurrency=concurrency, requests=share, headers=headers))
+        app_figures, empty_figures = app.figures(), empty.figures()
+        throughput = ratio(app_figures["rps"], empty_figures["rps"])
+        p99 = ratio(app_figures["p99_ms"], empty_figures["p99_ms"])
+        return {
+            "app": app_figures,
+            "empty": empty_figures,
+            "throughput_vs_empty": throughput,
+            "p99_vs_empty": p99,
+            "goals": {
+                "throughput": throughput is not None and throughput >= THROUGHPUT_GOAL,
+                "p99": p99 is not None and p99 <= P99_GOAL,
+                "all_2xx": all(200 <= int(s) < 300 for s in app_figures["statuses"]),
+            },
+        }
+
+    async def park_backlog(self) -> None:
+        """Enqueue `drain_jobs` jobs of the caller's organization through the real enqueue, due
+        tomorrow: in the ledger (and in the list endpoint's table) but not yet work."""
+        engine = make_engine(self.url)
+        tomorrow = utcnow() + timedelta(days=1)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                for _ in range(self.drain_jobs):
+                    await ledger.enqueue(
+                        session,
+                        kind="test.call",
+                        payload={"url": self.job_target},
+                        org_id=uuid.UUID(self.org_id),
+                        run_at=tomorrow,
+                    )
+        finally:
+            await engine.dispose()
+
+    async def cell_while_draining(self, path: str, concurrency: int) -> dict[str, Any]:
+        """A cell measured while the server drains the parked backlog, which is then deleted."""
+        due = await make_due_now(self.url)
+        await wait_until(self.url, lambda c: c.get("scheduled", 0) < self.drain_jobs, timeout_s=30)
+        before = await unfinished(self.url)
+        figures = await self.cell(path, concurrency)
+        after = await unfinished(self.url)
+        drained = await wait_until(self.url, lambda c: not any(c.get(s) for s in UNFINISHED), self.drain_timeout_s)
+        statuses = await status_counts(self.url)
+        finished = await last_finish(self.url)
+        figures["drain"] = {
+            "unfinished_before": before,
+            "unfinished_after": after,
+            # False: the backlog ran out before the cell ended, so part of it was measured idle.
+            "lasted_whole_cell": after > 0,
+            "drain_s": round((finished - due).total_seconds(), 2) if drained and finished else None,
+            "statuses": statuses,
+        }
+        if drained:
+            await forget_jobs(self.url)
+        return figures
 
 
 async def run_database(
     kind: str, args: argparse.Namespace, concurrencies: list[int], recorder: RecorderProcess, empty: EmptyProcess
 ) -> dict[str, Any]:
     workdir: Path = args.workdir / kind
+    out: dict[str, Any] = {"idle": {}, "drain": {}}
     async with fresh_database(kind, workdir) as url:
         with ServerProcess(url, workdir, {"AUTOPILOT_JOB_MODULES": "tests.support.jobkinds"}) as server:
-            say(f"{kind}: server up at {server.base_url}; {args.drain_jobs:,} jobs parked in the ledger")
             async with client(server.base_url) as http:
                 account = await make_account(http, "bench@example.com", "Bench")
-            await park_jobs(url, account.org_id, args.drain_jobs, recorder.url(delay=args.job_delay))
-            say(f"{kind}: idle")
-            idle = await phase(
-                "idle", url, server.base_url, empty.base_url, account.token, concurrencies, args.requests
+            stage = Stage(
+                url=url,
+                app_url=server.base_url,
+                empty_url=empty.base_url,
+                token=account.token,
+                org_id=account.org_id,
+                job_target=recorder.url(delay=args.job_delay),
+                requests=args.requests,
+                drain_jobs=args.drain_jobs,
+                drain_timeout_s=args.drain_timeout,
             )
-            say(f"{kind}: the jobs are due now; measuring while the server drains them")
-            due = time.monotonic()
-            await make_due_now(url)
-            await wait_until(url, lambda c: c.get("scheduled", 0) < args.drain_jobs, timeout_s=30)
-            drain = await phase(
-                "drain", url, server.base_url, empty.base_url, account.token, concurrencies, args.requests
-            )
-            drained = await wait_until(url, lambda c: not any(c.get(s) for s in UNFINISHED), args.drain_timeout)
-            drain_s = time.monotonic() - due
-            statuses = await status_counts(url)
-    last_cells = [c for by_endpoint in drain.values() for c in by_endpoint.values()]
-    return {
-        "idle": idle,
-        "drain": drain,
-        "drain_summary": {
-            "jobs": args.drain_jobs,
-            "drain_s": round(drain_s, 2) if drained else None,
-            "statuses": statuses,
-            # False when the backlog ran out before the last drain cell ended: that cell was partly idle.
-            "drain_lasted_all_cells": all(c["drain_unfinished"]["after"] > 0 for c in last_cells),
-        },
-    }
+            say(f"{kind}: server up at {server.base_url}; parking {args.drain_jobs:,} jobs in the ledger")
+            await stage.park_backlog()
+            for phase in ("idle", "drain"):
+                for concurrency in concurrencies:
+                    for endpoint, path in ENDPOINTS.items():
+                        if phase == "idle":
+                            figures = await stage.cell(path, concurrency)
+                        else:
+                            if await unfinished(url) == 0:
+                                await stage.park_backlog()
+                            figures = await stage.cell_while_draining(path, concurrency)
+                        out[phase].setdefault(f"c{concurrency}", {})[endpoint] = figures
+                        say(f"{kind} {phase} c={concurrency} {endpoint}: {progress(figures)}")
+    drains = [f["drain"] for by_endpoint in out["drain"].values() for f in by_endpoint.values()]
+    out["drain_lasted_all_cells"] = all(d["lasted_whole_cell"] for d in drains)
+    return out
+
+
+def progress(figures: dict[str, Any]) -> str:
+    app, empty = figures["app"], figures["empty"]
+    line = (
+        f"{app['rps']} req/s p99 {app['p99_ms']} ms | empty {empty['rps']} req/s p99 {empty['p99_ms']} ms"
+        f" | ratios {figures['throughput_vs_empty']} / {figures['p99_vs_empty']}"
+    )
+    if "drain" in figures:
+        d = figures["drain"]
+        line += f" | jobs unfinished {d['unfinished_before']} -> {d['unfinished_after']}, drain {d['drain_s']} s"
+    return line
 
 
 def worst(results: dict[str, Any]) -> dict[str, Any]:
@@ -214,7 +267,6 @@ async def main() -> None:
                 (args.workdir / kind).mkdir()
                 httpx.post(f"{recorder.base}/reset", timeout=30)
                 results[kind] = await run_database(kind, args, concurrencies, recorder, empty)
-                say(f"{kind}: drain {json.dumps(results[kind]['drain_summary'])}")
         finally:
             empty.stop()
             recorder.stop()

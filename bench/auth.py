@@ -3,10 +3,10 @@ instant, each signing up then logging in, against the real server process (`auto
 
     python -m bench.auth [--users 200] [--databases sqlite,postgresql]
 
-While they run, GET /healthz is probed every ~20 ms; its p99 is compared with the idle p99 measured
-just before (goals: under load <= 5x idle and < 100 ms; no 5xx at all). Prints one JSON line:
-{"users", "results": {database: {wall_s, errors_5xx, signup: {...}, login: {...}, healthz: {...},
-goals: {...}}}}. Progress goes to stderr.
+While they run, GET /healthz is probed every ~20 ms (from its own thread); its p99 is compared
+with the idle p99 measured just before (goals: under load <= 5x idle and < 100 ms; no 5xx at all).
+Prints one JSON line: {"users", "results": {database: {wall_s, errors_5xx, signup: {...},
+login: {...}, healthz: {...}, goals: {...}}}}. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from tests.support.accounts import PASSWORD
 from tests.support.crowd import ServerProcess
 
 from autopilot.worker.health import percentile
-from bench._support.load import Timings, client, fresh_database, ms, parse_list, probe_health, ratio, say, timed
+from bench._support.load import Timings, client, fresh_database, ms, parse_list, probe_health_aside, ratio, say, timed
 
 IDLE_PROBES = 100
 HEALTH_RATIO_GOAL = 5.0
@@ -68,10 +69,10 @@ async def run_database(kind: str, users: int, workdir: Path) -> dict[str, Any]:
     async with fresh_database(kind, workdir) as url:
         with ServerProcess(url, workdir) as server:
             say(f"{kind}: server up at {server.base_url} (log: {server.log_path}); idle /healthz probes")
-            idle = await probe_health(server.base_url, samples=IDLE_PROBES)
+            idle = await probe_health_aside(server.base_url, samples=IDLE_PROBES)
             say(f"{kind}: {users} users sign up then log in, all at once")
-            stop = asyncio.Event()
-            prober = asyncio.create_task(probe_health(server.base_url, until=stop))
+            stop = threading.Event()
+            prober = asyncio.create_task(probe_health_aside(server.base_url, until=stop))
             signups, logins, wall_s = await crowd_signs_up_and_logs_in(server.base_url, users)
             stop.set()
             loaded = await prober

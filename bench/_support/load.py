@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
@@ -90,10 +91,17 @@ async def timed(
 
 
 async def hammer(
-    base_url: str, path: str, *, concurrency: int, requests: int, headers: Mapping[str, str] | None = None
+    base_url: str,
+    path: str,
+    *,
+    concurrency: int,
+    requests: int,
+    headers: Mapping[str, str] | None = None,
+    warm_path: str = "/healthz",
 ) -> Timings:
     """*requests* GETs of *path* shared among *concurrency* clients, each sending its next request
-    as soon as the last one answered (a closed loop); the clock starts once all are connected."""
+    as soon as the last one answered (a closed loop); the clock starts once all are connected
+    (each client opens its connection with a GET of *warm_path*, not counted)."""
     timings = Timings()
     left = requests
     ready = asyncio.Barrier(concurrency + 1)
@@ -102,7 +110,7 @@ async def hammer(
         nonlocal left
         async with client(base_url, headers) as http:
             try:
-                (await http.get(path)).raise_for_status()  # opens the connection; not counted
+                (await http.get(warm_path)).raise_for_status()
             except BaseException:
                 await ready.abort()
                 raise
@@ -126,7 +134,7 @@ async def hammer(
 
 
 async def probe_health(
-    base_url: str, *, every_s: float = 0.02, samples: int | None = None, until: asyncio.Event | None = None
+    base_url: str, *, every_s: float = 0.02, samples: int | None = None, until: threading.Event | None = None
 ) -> Timings:
     """GET /healthz started every *every_s* (one at a time, on one connection), for *samples*
     probes or until the event is set; a probe that fails counts with status 0."""
@@ -139,6 +147,12 @@ async def probe_health(
             await asyncio.sleep(max(0.0, every_s - timings.latencies[-1]))
         timings.wall_s = time.perf_counter() - started
     return timings
+
+
+async def probe_health_aside(base_url: str, **options: Any) -> Timings:
+    """probe_health on its own thread and event loop, so that the load's clients in this process
+    do not delay the probes (set options["until"], a threading.Event, to stop it)."""
+    return await asyncio.to_thread(lambda: asyncio.run(probe_health(base_url, **options)))
 
 
 @asynccontextmanager

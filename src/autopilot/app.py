@@ -111,7 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready: the body says what is down"}})
+    not_ready = {"description": "Not ready: the body says which component is down", "content": {"application/json": {}}}
+
+    @app.get("/readyz", tags=["operations"], responses={503: not_ready})
     async def readyz(request: Request) -> JSONResponse:
         components: dict[str, dict[str, str]] = {}
         try:

@@ -82,7 +82,8 @@ def create_user(
         body = schemas.SignupIn(email=email, password=password, organization_name=organization, timezone=timezone)
     except ValidationError as exc:
         for err in exc.errors():
-            typer.secho(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", err=True, fg="red")
+            message = str(err["msg"]).removeprefix("Value error, ")
+            typer.secho(f"{'.'.join(map(str, err['loc']))}: {message}", err=True, fg="red")
         raise typer.Exit(2) from exc
 
     async def run() -> bool:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     encryption_keys: str = ""
     base_url: str = ""
     max_body_bytes: int = 1_048_576
+    # How long a SQLite write waits for the single write lock before failing (ignored on PostgreSQL).
+    sqlite_busy_timeout_ms: int = 30_000
     # Failed logins allowed per account in a window, and (much larger) per client address.
     login_max_failures: int = 10
     login_max_failures_per_address: int = 200

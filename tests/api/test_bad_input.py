@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.accounts.models import Organization, User
+from autopilot.accounts.service import SIGNUP_ANSWER
 from tests.support.accounts import Account
 
 GOOD = {"email": "new@example.com", "password": "a long enough password", "organization_name": "New Co"}
@@ -52,13 +53,17 @@ async def test_bad_signup_is_refused_whole(
     assert await counts(sessions) == before
 
 
-async def test_duplicate_email_is_a_conflict_and_creates_no_second_organization(
+async def test_a_known_email_gets_the_same_answer_as_a_new_one_and_nothing_is_created(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], alice: Account
 ) -> None:
     before = await counts(sessions)
-    response = await client.post("/api/v1/auth/signup", json={**GOOD, "email": "ALICE@example.com"})
-    assert_problem(response, 409, "already exists")
-    assert await counts(sessions) == before
+    known = await client.post("/api/v1/auth/signup", json={**GOOD, "email": "ALICE@example.com"})
+    assert await counts(sessions) == before  # no second account or organization
+    new = await client.post("/api/v1/auth/signup", json={**GOOD, "email": "newcomer@example.com"})
+    assert (known.status_code, known.json()) == (new.status_code, new.json()) == (202, {"detail": SIGNUP_ANSWER})
+    # The known e-mail's owner still has their account and password.
+    login = await client.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
+    assert login.status_code == 200
 
 
 async def test_oversized_body_is_413_before_anything_is_read(

@@ -13,8 +13,9 @@ cannot lock the run out (the end of the test checks that it did not)."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,18 +41,20 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def app_under_test(settings: Settings, tmp_path: Path) -> Iterator[Any]:
-    # Hypothesis keeps what it learns (constants it found in our code) out of the work tree.
+    # What Hypothesis keeps (constants it read in our code) goes to a temporary folder, not the work tree.
     hypothesis.configuration.set_hypothesis_home_dir(tmp_path / "hypothesis")
     app = create_app(settings)
     try:
         yield app
     finally:
         asgi.shutdown_lifespans()  # the engine is disposed before the database is dropped
+        hypothesis.configuration.set_hypothesis_home_dir(None)
 
 
 def load_schema(app: Any, login_token: str, http: asgi.ASGIClient) -> schemathesis.BaseSchema:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.config.seed = 20260101
+    schema.config.cache.enabled = False  # no replay of earlier runs' cases (nor a .schemathesis folder)
     schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none")
     schema.config.checks.update(included_check_names=CHECKS)
     # Not ready is what /readyz is for: here no job engine runs, so it answers its documented 503.
@@ -74,16 +77,35 @@ def load_schema(app: Any, login_token: str, http: asgi.ASGIClient) -> schemathes
     return schema
 
 
-def failures_of(event: events.ScenarioFinished) -> list[str]:
-    found = []
-    for nodes in event.recorder.checks.values():
-        for node in nodes:
-            if node.status == Status.FAILURE and node.failure_info is not None:
-                failure = node.failure_info.failure
-                found.append(
-                    f"{event.recorder.label}: {failure.title}\n{failure.message}\n{node.failure_info.code_sample}"
-                )
-    return found
+@dataclass
+class Outcome:
+    statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    failures: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def record(self, event: events.EngineEvent) -> None:
+        if isinstance(event, events.ScenarioFinished):
+            recorder = event.recorder
+            for case_id, interaction in recorder.interactions.items():
+                label = recorder.cases[case_id].value.operation.label
+                self.statuses[label][interaction.response.status_code if interaction.response else 0] += 1
+            for nodes in recorder.checks.values():
+                for node in nodes:
+                    if node.status == Status.FAILURE and node.failure_info is not None:
+                        failure, curl = node.failure_info.failure, node.failure_info.code_sample
+                        self.failures.append(f"{recorder.label}: {failure.title}\n{failure.message}\n{curl}")
+        elif isinstance(event, events.NonFatalError):
+            self.errors.append(f"{event.label}: {event.info.format()}")
+        elif isinstance(event, events.FatalError):
+            self.errors.append(repr(event.exception))
+
+    def summary(self) -> str:
+        total = sum(sum(seen.values()) for seen in self.statuses.values())
+        lines = [f"schemathesis: {total} requests over {len(self.statuses)} operations"]
+        for label, seen in sorted(self.statuses.items()):
+            answers = ", ".join(f"{status}: {count}" for status, count in sorted(seen.items()))
+            lines.append(f"  {sum(seen.values()):5d}  {label}: {answers}")
+        return "\n".join(lines)
 
 
 def test_every_answer_conforms_to_the_document(app_under_test: Any) -> None:
@@ -96,24 +118,25 @@ def test_every_answer_conforms_to_the_document(app_under_test: Any) -> None:
         login_token = login.json()["access_token"]
         schema = load_schema(app, login_token, http)
 
-        cases: Counter[str] = Counter()
-        problems: list[str] = []
-        errors: list[str] = []
+        outcome = Outcome()
         for event in schemathesis.engine.from_schema(schema).execute():
-            if isinstance(event, events.ScenarioFinished):
-                cases[event.recorder.label] += len(event.recorder.interactions)
-                problems.extend(failures_of(event))
-            elif isinstance(event, events.NonFatalError | events.FatalError):
-                errors.append(
-                    f"{getattr(event, 'label', '')}: {event.info.format() if hasattr(event, 'info') else event}"
-                )
+            outcome.record(event)
+        print("\n" + outcome.summary())
 
-        print(f"\nschemathesis: {sum(cases.values())} requests over {len(cases)} operations")
-        for label, count in sorted(cases.items()):
-            print(f"  {count:5d}  {label}")
-        assert not errors, "\n\n".join(errors)
-        assert not problems, f"{len(problems)} failing checks:\n\n" + "\n\n".join(dict.fromkeys(problems))
-
-        me = http.get("/api/v1/me", headers=bearer(login_token))  # the run did not lock its user out
+        assert not outcome.errors, "\n\n".join(outcome.errors)
+        assert not outcome.failures, f"{len(outcome.failures)} failing checks:\n\n" + "\n\n".join(
+            dict.fromkeys(outcome.failures)
+        )
+        operations = {
+            f"{method.upper()} {path}": operation
+            for path, item in app.openapi()["paths"].items()
+            for method, operation in item.items()
+        }
+        assert set(operations) <= set(outcome.statuses), "every operation of the document was exercised"
+        # The requests were really authenticated: each operation behind a token answered more than 401s.
+        secured = [label for label, operation in operations.items() if operation.get("security")]
+        locked_out = [label for label in secured if set(outcome.statuses[label]) <= {401}]
+        assert not locked_out, f"only 401 answers for {locked_out}"
+        me = http.get("/api/v1/me", headers=bearer(login_token))  # and the run did not lock its user out
         assert me.status_code == 200, me.text
         assert me.json()["role"] == "owner"

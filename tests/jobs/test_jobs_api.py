@@ -74,8 +74,8 @@ async def test_health_reports_backlog_lateness_and_heartbeats(
         health = (await client.get("/api/v1/jobs/health", headers=alice.auth)).json()
         assert health["lateness_last_hour"]["count"] == 1
         assert health["lateness_last_hour"]["p99_s"] >= 30
-        assert {b["role"] for b in health["heartbeats"]} == {"dispatcher", "executor"}
-        assert all(b["alive"] for b in health["heartbeats"])
+        assert health["executors_alive"] == 1 and health["dispatchers_alive"] == 1
+        assert health["heartbeats"] == []  # process names are for operators: tests/jobs/test_health_privacy.py
         assert (await client.get("/readyz")).status_code == 200
     finally:
         await engine.stop()

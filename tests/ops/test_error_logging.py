@@ -87,12 +87,14 @@ async def test_a_real_database_error_is_logged_with_its_traceback(
 async def test_the_standard_library_logs_tracebacks_as_text_too(
     app: FastAPI, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """The server (uvicorn) logs through the standard library: its exc_info is rendered, not repr'd."""
+    """Libraries (the server, uvicorn, among them) log through the standard library: its exc_info
+    is rendered as the traceback's text, not as `<traceback object at 0x…>`. (A logger of our own
+    name: another test's uvicorn may have given uvicorn's loggers handlers of their own.)"""
     capfd.readouterr()
     try:
         raise LedgerOnFireError("seen by the server")
     except LedgerOnFireError:
-        logging.getLogger("uvicorn.error").error("Exception in ASGI application", exc_info=True)
+        logging.getLogger("autopilot.tests.a_library").error("Exception in ASGI application", exc_info=True)
     _out, err = capfd.readouterr()
     assert "<traceback object" not in err
     (line,) = [entry for entry in json_lines(err) if entry.get("event") == "Exception in ASGI application"]

@@ -26,14 +26,6 @@ async def test_readiness_reports_each_component_and_fails_without_an_executor(cl
     assert body["components"]["job_engine"]["status"] == "down"
 
 
-async def test_metrics_are_exposed_for_prometheus(client: httpx.AsyncClient) -> None:
-    await client.get("/healthz")
-    response = await client.get("/metrics")
-    assert response.status_code == 200
-    assert "autopilot_http_requests_total" in response.text
-    assert "autopilot_jobs_due" in response.text
-
-
 async def test_every_response_carries_a_request_id(client: httpx.AsyncClient) -> None:
     generated = await client.get("/healthz")
     assert len(generated.headers["x-request-id"]) == 32

@@ -6,8 +6,9 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from autopilot.domains import load_models
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from autopilot.domains import load_models
 
 
 async def test_migrated_schema_matches_the_models(engine: AsyncEngine) -> None:

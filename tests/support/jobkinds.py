@@ -22,12 +22,11 @@ async def post_effect(ctx: JobContext, payload: CallPayload) -> None:
     """POST to the URL with the job's idempotency key and attempt; the server decides the answer."""
     try:
         async with pool.client() as client:
-            for _twice in range(2):  # MUTATION: every attempt sends its request twice
-                response = await client.post(
-                    payload.url,
-                    json={"job_id": ctx.job_id},
-                    headers={"Idempotency-Key": ctx.idempotency_key, "X-Attempt": str(ctx.attempt)},
-                )
+            response = await client.post(
+                payload.url,
+                json={"job_id": ctx.job_id},
+                headers={"Idempotency-Key": ctx.idempotency_key, "X-Attempt": str(ctx.attempt)},
+            )
         response.raise_for_status()
     except httpx.HTTPError as exc:
         raise classify(exc, utcnow()) from exc

@@ -114,9 +114,7 @@ class Spent:
 
 
 class LoginThrottles:
-    async def spend(
-        self, session: AsyncSession, budgets: dict[str, int], *, now: datetime, window: timedelta
-    ) -> Spent:
+    async def spend(self, session: AsyncSession, budgets: dict[str, int], *, now: datetime, window: timedelta) -> Spent:
         """Count one attempt against each key's budget, atomically (an upsert returning the new
         count), and say whether any key is now over its budget and until when."""
         since = now - window

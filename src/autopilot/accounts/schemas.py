@@ -130,10 +130,11 @@ class AcceptInvitationIn(Strict):
     token: str = Field(min_length=10, max_length=200)
     name: str = Field(default="", max_length=200)
     timezone: str | None = None
-    password: Password  # last, so that its check sees the name (the service checks the invited e-mail)
+    # An existing account accepts with its own password (judged when it was set); a new account's
+    # password is checked by the service, which knows the invited e-mail.
+    password: GivenPassword
 
     _zone = field_validator("timezone")(check_zone)
-    _password = field_validator("password")(check_new_password)
 
 
 class MemberOut(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autopilot.accounts.models import ApiToken, Invitation, Membership, Organization, Role, TokenKind, User
+from autopilot.accounts.passwords import check_password
 from autopilot.accounts.repository import (
     invitations,
     login_throttles,
@@ -290,6 +291,7 @@ async def accept_invitation(
             raise Unauthorized("this e-mail already has an account: give its password to accept")
         new_hash = None
     else:
+        check_password(password, email=seen.email, name=name)
         new_hash = await hash_password(password)
     async with tx.write() as session:
         row = await invitations.claim(session, digest, utcnow())

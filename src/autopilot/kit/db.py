@@ -54,12 +54,15 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite writer waits for the write lock before "database is locked"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     # 64 MiB of page cache per connection (default 2 MiB): a ledger of a million rows keeps its
     # index pages in memory instead of re-reading them through the OS on every claim.
     cursor.execute("PRAGMA cache_size=-65536")
@@ -76,7 +79,7 @@ def _sqlite_begin_deferred(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def make_reader_engine(url: str) -> AsyncEngine | None:
+def make_reader_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine | None:
     """SQLite only: an engine for read-only work. In WAL mode readers do not block the writer nor
     each other, but only if they do not take the write lock: these connections begin DEFERRED
     and refuse writes (query_only), so a GET never queues behind a write (decision 0007).
@@ -89,7 +92,7 @@ def make_reader_engine(url: str) -> AsyncEngine | None:
     @event.listens_for(sync, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
-        _sqlite_pragmas(dbapi_connection, record)
+        _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA query_only=ON")
         cursor.close()
@@ -98,7 +101,7 @@ def make_reader_engine(url: str) -> AsyncEngine | None:
     return engine
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
     """Create the engine for *url* with our dialect settings (SQLite: WAL, FKs on, busy wait)."""
     if url.startswith("sqlite"):
         # A small pool: SQLite has one writer anyway, and reusing connections saves the connect
@@ -110,7 +113,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         def _on_connect(dbapi_connection: Any, record: Any) -> None:
             # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin_immediate).
             dbapi_connection.isolation_level = None
-            _sqlite_pragmas(dbapi_connection, record)
+            _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
 
         event.listen(sync, "begin", _sqlite_begin_immediate)
         return engine

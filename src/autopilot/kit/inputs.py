@@ -36,8 +36,11 @@ def find_nul(value: Any) -> str | None:
     pending: list[tuple[str, Any]] = [("", value)]
     while pending:  # iterative: a deeply nested body cannot exhaust the stack
         where, item = pending.pop()
-        if isinstance(item, str | bytes | bytearray):
-            if ("\x00" if isinstance(item, str) else b"\x00") in item:
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where
+        elif isinstance(item, bytes | bytearray):
+            if b"\x00" in item:
                 return where
         elif isinstance(item, dict):
             for key, nested in item.items():

@@ -49,13 +49,17 @@ _DESCRIPTIONS: dict[int, str] = {
 }
 
 
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
 def problem_response(status: int, description: str | None = None) -> dict[str, Any]:
-    """One `responses=` entry: *status* answered as application/problem+json."""
+    """One `responses=` entry: *status* answered as application/problem+json (the schema's component
+    is added to the document by `install_openapi`)."""
     model: type[Problem] = InvalidInput if status == 422 else Problem
     entry: dict[str, Any] = {
-        "model": model,
         "description": description or _DESCRIPTIONS.get(status, "Error"),
-        "content": {PROBLEM_JSON: {}},
+        "content": {PROBLEM_JSON: {"schema": _schema_of(model)}},
     }
     if status == 429:
         entry["headers"] = _RETRY_AFTER
@@ -70,19 +74,8 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 PROBLEMS = problems(422)  # every API router's default; install_openapi adds the rest of the edge's answers
 
 
-def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-
-def _add(operation: dict[str, Any], status: int, model: type[Problem]) -> None:
-    responses: dict[str, Any] = operation.setdefault("responses", {})
-    if str(status) in responses:
-        return
-    entry: dict[str, Any] = {
-        "description": _DESCRIPTIONS[status],
-        "content": {PROBLEM_JSON: {"schema": _schema_of(model)}},
-    }
-    responses[str(status)] = entry
+def _add(operation: dict[str, Any], status: int) -> None:
+    operation.setdefault("responses", {}).setdefault(str(status), problem_response(status))
 
 
 def document_edge_answers(document: dict[str, Any]) -> dict[str, Any]:
@@ -97,14 +90,14 @@ def document_edge_answers(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method not in {"get", "put", "post", "delete", "options", "head", "patch", "trace"}:
                 continue
-            _add(operation, 422, InvalidInput)
+            _add(operation, 422)
             if "requestBody" in operation:
-                _add(operation, 400, Problem)
-                _add(operation, 413, Problem)
+                _add(operation, 400)
+                _add(operation, 413)
             if operation.get("security"):
-                _add(operation, 401, Problem)
+                _add(operation, 401)
             if any(p.get("in") == "path" for p in operation.get("parameters", [])):
-                _add(operation, 404, Problem)
+                _add(operation, 404)
             operation["responses"] = dict(sorted(operation["responses"].items()))
     return document
 

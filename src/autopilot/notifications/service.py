@@ -15,6 +15,7 @@ from autopilot.kit.time import utcnow
 from autopilot.notifications.email import EMAIL_KIND, queue_email
 from autopilot.notifications.models import Alert
 from autopilot.worker.outcomes import JobEndedBadly, Listener, Outcome, WorkRunningLate
+
 LATE_ALERT_QUIET = timedelta(hours=1)
 _VERBS = {"held": "is on hold", "failed": "failed", "dead": "died"}
 

@@ -61,6 +61,8 @@ fmt:
 
 bench: install-test
 	$(BIN)/python -m bench.jobs
+	$(BIN)/python -m bench.auth
+	$(BIN)/python -m bench.api
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache

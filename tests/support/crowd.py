@@ -81,6 +81,9 @@ class ServerProcess:
                 self.stop()
                 if attempt == START_ATTEMPTS or "address already in use" not in self.log_tail().lower():
                     raise
+            except BaseException:
+                self.stop()  # interrupted while waiting: leave no server behind
+                raise
         raise AssertionError("unreachable")
 
     def _spawn(self) -> None:

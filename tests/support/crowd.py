@@ -7,8 +7,9 @@
 database, logs to a file and is stopped by its own pid. `crowd` gives every call its own client
 and connection, opens them all first, then releases every request at the same instant (a
 barrier), so they really overlap in the server; the responses come back in the calls' order.
-The server trusts X-Forwarded-For from 127.0.0.1 (uvicorn's proxy headers), so a call can stand
-for another client address with `headers={"X-Forwarded-For": "198.51.100.7"}`.
+Started with env {"AUTOPILOT_TRUSTED_PROXIES": "127.0.0.1"}, the server believes X-Forwarded-For
+from the test, so a call can stand for another client address with
+`headers={"X-Forwarded-For": "198.51.100.7"}`; without it the header is ignored, as in production.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,12 +57,30 @@ class Memberships(TenantRepository[Membership]):
         return list(await session.scalars(query))
 
 
+@dataclass(frozen=True)
+class ResolvedToken:
+    token: ApiToken
+    role: Role | None  # None: the user is no longer a member of the token's organization
+    user: User
+    org: Organization
+
+
 class Tokens(TenantRepository[ApiToken]):
     model, noun = ApiToken, "token"
 
-    async def by_digest(self, session: AsyncSession, digest: str) -> ApiToken | None:
-        """Look a presented token up (not tenant-scoped: this is how the tenant is found)."""
-        return await session.scalar(select(ApiToken).where(ApiToken.digest == digest))
+    async def resolve(self, session: AsyncSession, digest: str) -> ResolvedToken | None:
+        """A presented token with its user, organization and the user's role there, in one query
+        (not tenant-scoped: this is how the tenant is found)."""
+        membership = and_(Membership.org_id == ApiToken.org_id, Membership.user_id == ApiToken.user_id)
+        query = (
+            select(ApiToken, Membership.role, User, Organization)
+            .join(User, User.id == ApiToken.user_id)
+            .join(Organization, Organization.id == ApiToken.org_id)
+            .outerjoin(Membership, membership)
+            .where(ApiToken.digest == digest)
+        )
+        row = (await session.execute(query)).first()
+        return None if row is None else ResolvedToken(*row)
 
     async def personal_of(self, session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID) -> list[ApiToken]:
         query = (

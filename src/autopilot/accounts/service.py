@@ -191,10 +191,12 @@ async def _issue(
 async def authenticate(session: AsyncSession, raw_token: str, kinds: Collection[TokenKind] = API_TOKENS) -> Caller:
     """Resolve a token of one of *kinds* to its caller, or 401 when it is unknown, of another
     kind (a web cookie's token is no API credential), revoked or expired."""
-    row = await tokens.by_digest(session, token_digest(raw_token))
+    found = await tokens.resolve(session, token_digest(raw_token))  # one query: token, role, user, org
     now = utcnow()
+    row = found.token if found else None
     if (
-        row is None
+        found is None
+        or row is None
         or row.kind not in kinds
         or row.revoked_at is not None
         or (row.expires_at is not None and row.expires_at <= now)
@@ -202,15 +204,12 @@ async def authenticate(session: AsyncSession, raw_token: str, kinds: Collection[
         raise Unauthorized(
             "the access token is missing, expired or revoked; log in again", headers={"WWW-Authenticate": "Bearer"}
         )
-    membership = await memberships.of_user(session, row.org_id, row.user_id)
-    if membership is None:
+    if found.role is None:
         raise Unauthorized("this token's user is no longer a member of the organization")
-    user = await session.get(User, row.user_id)
-    assert user is not None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         # Coarse, so reads do not all become writes; beside a read-only request, in its own write.
         await write_beside(session, update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-    return Caller(user=user, org=await organizations.get(session, row.org_id), role=membership.role, token_id=row.id)
+    return Caller(user=found.user, org=found.org, role=found.role, token_id=row.id)
 
 
 async def logout(session: AsyncSession, caller: Caller) -> None:

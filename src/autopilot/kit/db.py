@@ -86,7 +86,7 @@ def make_reader_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> A
     None for PostgreSQL, whose MVCC needs no such split."""
     if not url.startswith("sqlite"):
         return None
-    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_timeout=120)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_timeout=120, hide_parameters=True)
     sync = engine.sync_engine
 
     @event.listens_for(sync, "connect")
@@ -106,7 +106,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = BUSY_TI
     if url.startswith("sqlite"):
         # A small pool: SQLite has one writer anyway, and reusing connections saves the connect
         # and pragma round trips on every transaction.
-        engine = create_async_engine(url, pool_size=5, max_overflow=5, pool_timeout=120)
+        engine = create_async_engine(url, pool_size=5, max_overflow=5, pool_timeout=120, hide_parameters=True)
         sync = engine.sync_engine
 
         @event.listens_for(sync, "connect")
@@ -117,7 +117,10 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = BUSY_TI
 
         event.listen(sync, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+    # hide_parameters: SQL errors (and the tracebacks we log) never carry the values, e.g. a digest.
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

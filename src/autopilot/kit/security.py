@@ -110,7 +110,7 @@ class SecurityHeadersMiddleware:
         except Exception as exc:
             if started:
                 raise  # too late for an answer: the server error middleware and the server see it
-            response = unexpected_error(Request(inner), exc)
+            response = unexpected_error(Request(scope), exc)  # logged with the method as asked
             await response(inner, receive, send_secured)
         finally:
             if head and "route" in inner:

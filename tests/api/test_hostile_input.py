@@ -8,14 +8,28 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.accounts.models import ApiToken, Organization, User
+from autopilot.kit.errors import describe_validation
+from autopilot.kit.inputs import Input
 from tests.support.accounts import PASSWORD, Account
 
 PAST_64_BITS = 2**63  # one more than the largest BIGINT
 NUL_REFUSED = "text must not contain NUL characters"
+
+
+class Label(Input):
+    text: str = ""
+
+
+class Note(Input):  # what a future domain's body might hold: nested lists, dicts and models
+    title: str = ""
+    tags: list[str] = []
+    payload: dict[str, Any] = {}
+    labels: list[Label] = []
 
 
 async def count(sessions: async_sessionmaker[AsyncSession], model: Any) -> int:
@@ -106,3 +120,26 @@ async def test_nul_in_a_login_is_refused_without_counting_as_a_failure(
         assert_refused(response, "password", NUL_REFUSED)
     again = await client.post("/api/v1/auth/login", json={"email": alice.email, "password": alice.password})
     assert again.status_code == 200, again.text
+
+
+@pytest.mark.parametrize(
+    ("body", "sentence"),
+    [
+        ({"title": "a\u0000"}, f"title: {NUL_REFUSED}."),
+        ({"tags": ["ok", "b\u0000d"]}, f"tags: {NUL_REFUSED} (in [1])."),
+        ({"payload": {"a": [{"b": "\u0000"}]}}, f"payload: {NUL_REFUSED} (in a[0].b)."),
+        ({"payload": {"k\u0000": 1}}, f"payload: {NUL_REFUSED} (in <key>)."),
+        ({"labels": [{"text": "x"}, {"text": "\u0000"}]}, f"labels: {NUL_REFUSED} (in [1].text)."),
+    ],
+    ids=["text", "list-item", "nested-dict", "dict-key", "nested-model"],
+)
+def test_any_body_built_on_input_refuses_nul_wherever_it_hides(body: dict[str, Any], sentence: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Note.model_validate(body)
+    assert describe_validation(refused.value.errors())[0] == f"Invalid input — {sentence}"
+
+
+def test_text_without_nul_and_unknown_fields_keep_their_usual_answers() -> None:
+    assert Note.model_validate({"title": "fine", "payload": {"a": [1, None, "b"]}}).title == "fine"
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        Note.model_validate({"surprise": 1})

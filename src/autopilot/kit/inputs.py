@@ -69,11 +69,10 @@ class Input(BaseModel):
 
 
 def _nul_fields(path: str, query_string: bytes) -> list[str]:
+    """The URL's parts that carry a NUL: "path", or the query parameters' names (decoded as Starlette does)."""
     fields = ["path"] if "\x00" in path else []
     pairs: Iterable[tuple[str, str]] = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     fields.extend(key.replace("\x00", "\\0") or "query" for key, value in pairs if "\x00" in key + value)
-    if b"\x00" in query_string and not fields:
-        fields.append("query")
     return fields
 
 

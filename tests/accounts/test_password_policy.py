@@ -11,6 +11,7 @@ import pytest
 
 from autopilot.accounts.passwords import check_password
 from autopilot.kit.errors import Unprocessable
+from tests.support.accounts import Account
 
 EMAIL = "grace.hopper@example.com"
 SIGNUP = {"email": EMAIL, "name": "Grace Hopper", "organization_name": "Cobol Works"}
@@ -59,12 +60,18 @@ async def test_the_sign_up_form_shows_the_same_readable_reason(client: httpx.Asy
         assert password not in html.unescape(page.text).replace(EMAIL, "")
 
 
-async def test_an_invitation_cannot_be_accepted_with_a_weak_password(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/api/v1/invitations/accept", json={"token": "ap_inv_" + "x" * 20, "password": "aaaaaaaaaa"}
-    )
-    assert response.status_code == 422
-    assert "repeats characters" in response.json()["detail"]
+async def test_a_new_member_cannot_accept_an_invitation_with_a_weak_password(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
+    sent = await client.post("/api/v1/invitations", json={"email": "newbie@example.com"}, headers=alice.auth)
+    token = sent.json()["accept_token"]
+    for weak, reason in (("aaaaaaaaaa", "repeats characters"), ("newbie@example.com", "e-mail")):
+        response = await client.post("/api/v1/invitations/accept", json={"token": token, "password": weak})
+        assert response.status_code == 422, response.text
+        assert reason in response.json()["detail"]
+    # Refused whole: the invitation is still there for a good password.
+    good = await client.post("/api/v1/invitations/accept", json={"token": token, "password": "quiet orchard at dawn"})
+    assert good.status_code == 201, good.text
 
 
 async def test_spaces_in_a_password_are_kept_exactly(client: httpx.AsyncClient) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
@@ -50,9 +52,21 @@ def new_fernet_key() -> str:
 
 
 _hasher = PasswordHasher()
+HASHING_NICENESS = 19
+
+
+def _lower_priority() -> None:
+    """Hashing threads (and the lane threads Argon2 starts from them, which inherit it) run at a
+    lower CPU priority than the event loop: a crowd logging in must not slow every other request."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
 # Argon2 costs ~150 ms of CPU (over its lanes' threads) and releases the GIL: it runs on this
 # small pool, never on the event loop, and callers hold no transaction while it runs.
-_hashing = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="password-hashing")
+_hashing = ThreadPoolExecutor(
+    max_workers=os.cpu_count() or 2, thread_name_prefix="password-hashing", initializer=_lower_priority
+)
 
 
 def hash_password_now(password: str) -> str:

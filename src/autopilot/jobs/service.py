@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autopilot.accounts.service import Caller
@@ -15,6 +15,11 @@ from autopilot.kit.time import utcnow
 from autopilot.worker.models import Job, JobStatus
 from autopilot.worker.registry import REGISTRY
 
+# The columns a listing shows (schemas.JobOut).
+LISTED = (
+    "id", "kind", "status", "payload", "due_at", "run_at", "attempt", "max_attempts", "priority", "last_error",
+    "error_class", "started_at", "finished_at", "created_at", "updated_at",
+)  # fmt: skip
 RETRYABLE = {JobStatus.FAILED.value, JobStatus.DEAD.value, JobStatus.HELD.value, JobStatus.CANCELLED.value}
 CANCELLABLE = {JobStatus.SCHEDULED.value, JobStatus.RETRY_WAIT.value, JobStatus.HELD.value}
 
@@ -24,15 +29,20 @@ class Jobs(TenantRepository[Job]):
 
     async def page(
         self, session: AsyncSession, org_id: uuid.UUID, *, status: str | None, kind: str | None, limit: int, offset: int
-    ) -> tuple[list[Job], int]:
-        query = self.scoped(org_id)
+    ) -> tuple[list[RowMapping], int]:
+        """One page of the organization's jobs, newest change first, and how many match in all.
+        Plain rows, not ORM objects: a page of 50 is read often and only shown."""
+        where = [Job.org_id == org_id]
         if status:
-            query = query.where(Job.status == status)
+            where.append(Job.status == status)
         if kind:
-            query = query.where(Job.kind == kind)
-        total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await session.scalars(query.order_by(Job.updated_at.desc(), Job.id.desc()).limit(limit).offset(offset))
-        return list(rows), int(total)
+            where.append(Job.kind == kind)
+        total = await session.scalar(select(func.count()).select_from(Job).where(*where)) or 0
+        columns = [Job.__table__.c[name] for name in LISTED]
+        query = (
+            select(*columns).where(*where).order_by(Job.updated_at.desc(), Job.id.desc()).limit(limit).offset(offset)
+        )
+        return list((await session.execute(query)).mappings()), int(total)
 
 
 jobs = Jobs()

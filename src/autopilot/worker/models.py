@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autopilot.kit.db import Base, TimestampMixin
@@ -42,6 +42,7 @@ class Job(TimestampMixin, Base):
             sqlite_where=text("status = 'claimed'"),
         ),
         Index("ix_jobs_org_status", "org_id", "status", "updated_at"),
+        Index("ix_jobs_org_updated", "org_id", "updated_at", "id"),  # the jobs listing, newest first
         # Only jobs that ran: future jobs (the bulk of a big ledger) stay out of this index.
         Index(
             "ix_jobs_started",
@@ -58,7 +59,9 @@ class Job(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # The type is stated, not taken from the foreign key: the engine binds UUIDs correctly even in
+    # a process that never imported the organizations model.
+    org_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("organizations.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime]  # the original target, never rewritten (lateness is measured from it)

@@ -30,7 +30,7 @@ class Jobs(TenantRepository[Job]):
     async def page(
         self, session: AsyncSession, org_id: uuid.UUID, *, status: str | None, kind: str | None, limit: int, offset: int
     ) -> tuple[list[RowMapping], int]:
-        """One page of the organization's jobs, newest change first, and how many match in all.
+        """One page of the organization's jobs, newest first, and how many match in all.
         Plain rows, not ORM objects: a page of 50 is read often and only shown."""
         where = [Job.org_id == org_id]
         if status:
@@ -39,9 +39,7 @@ class Jobs(TenantRepository[Job]):
             where.append(Job.kind == kind)
         total = await session.scalar(select(func.count()).select_from(Job).where(*where)) or 0
         columns = [Job.__table__.c[name] for name in LISTED]
-        query = (
-            select(*columns).where(*where).order_by(Job.updated_at.desc(), Job.id.desc()).limit(limit).offset(offset)
-        )
+        query = select(*columns).where(*where).order_by(Job.id.desc()).limit(limit).offset(offset)
         return list((await session.execute(query)).mappings()), int(total)
 
 

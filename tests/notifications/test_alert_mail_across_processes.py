@@ -5,20 +5,16 @@ e-mails: it registers the manifest's job kinds like every process that may enque
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from autopilot.kit.db import make_engine, make_sessionmaker
@@ -26,6 +22,7 @@ from autopilot.worker.models import Job
 from autopilot.worker.runner import idempotency_key
 from tests.support import databases
 from tests.support.accounts import make_account
+from tests.support.mail import Inbox, smtp_server
 from tests.support.processes import REPO, Processes
 from tests.support.recorder import free_port, wait_http
 
@@ -33,24 +30,10 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 EMAIL_KIND = "notifications.email"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

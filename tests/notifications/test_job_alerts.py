@@ -4,16 +4,13 @@ configured, an e-mail delivered through a real SMTP server on loopback."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import tests.support.jobkinds  # noqa: F401
@@ -22,27 +19,13 @@ from autopilot.kit.time import utcnow
 from autopilot.worker import ledger
 from tests.support.accounts import Account
 from tests.support.jobs import job_engine
-from tests.support.recorder import free_port
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
+from tests.support.mail import Inbox, smtp_server
 
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 async def alert_kinds(client: httpx.AsyncClient, account: Account) -> list[str]:

@@ -79,6 +79,26 @@ def _sqlite_begin_deferred(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+def _sqlite_engine(url: str, *, pool_size: int, busy_timeout_ms: int, read_only: bool) -> AsyncEngine:
+    # hide_parameters: SQL errors (and the tracebacks we log) never carry the values, e.g. a digest.
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_timeout=120, hide_parameters=True
+    )
+    sync = engine.sync_engine
+
+    @event.listens_for(sync, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (the "begin" event)
+        _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
+        if read_only:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA query_only=ON")
+            cursor.close()
+
+    event.listen(sync, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin_immediate)
+    return engine
+
+
 def make_reader_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine | None:
     """SQLite only: an engine for read-only work. In WAL mode readers do not block the writer nor
     each other, but only if they do not take the write lock: these connections begin DEFERRED
@@ -86,19 +106,7 @@ def make_reader_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> A
     None for PostgreSQL, whose MVCC needs no such split."""
     if not url.startswith("sqlite"):
         return None
-    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_timeout=120, hide_parameters=True)
-    sync = engine.sync_engine
-
-    @event.listens_for(sync, "connect")
-    def _on_connect(dbapi_connection: Any, record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.close()
-
-    event.listen(sync, "begin", _sqlite_begin_deferred)
-    return engine
+    return _sqlite_engine(url, pool_size=10, busy_timeout_ms=busy_timeout_ms, read_only=True)
 
 
 def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
@@ -106,17 +114,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = BUSY_TI
     if url.startswith("sqlite"):
         # A small pool: SQLite has one writer anyway, and reusing connections saves the connect
         # and pragma round trips on every transaction.
-        engine = create_async_engine(url, pool_size=5, max_overflow=5, pool_timeout=120, hide_parameters=True)
-        sync = engine.sync_engine
-
-        @event.listens_for(sync, "connect")
-        def _on_connect(dbapi_connection: Any, record: Any) -> None:
-            # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin_immediate).
-            dbapi_connection.isolation_level = None
-            _sqlite_pragmas(dbapi_connection, busy_timeout_ms)
-
-        event.listen(sync, "begin", _sqlite_begin_immediate)
-        return engine
+        return _sqlite_engine(url, pool_size=5, busy_timeout_ms=busy_timeout_ms, read_only=False)
     # hide_parameters: SQL errors (and the tracebacks we log) never carry the values, e.g. a digest.
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, hide_parameters=True

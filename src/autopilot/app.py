@@ -44,10 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.sqlalchemy_url)
+        busy_ms = settings.sqlite_busy_timeout_ms
+        engine = make_engine(settings.sqlalchemy_url, busy_timeout_ms=busy_ms)
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
-        reader_engine = make_reader_engine(settings.sqlalchemy_url)
+        reader_engine = make_reader_engine(settings.sqlalchemy_url, busy_timeout_ms=busy_ms)
         app.state.readers = make_sessionmaker(reader_engine) if reader_engine else app.state.sessions
         app.state.job_engine = None
         if settings.run_job_engine:

@@ -8,8 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from autopilot.app import create_app
 from autopilot.config import ConfigError, Settings
+from tests.support import databases
 
 
 def test_embedded_mode_generates_secrets_once_and_keeps_them(tmp_path: Path) -> None:
@@ -46,3 +49,17 @@ def test_database_urls_people_already_have_get_our_async_drivers(tmp_path: Path)
     assert pg.sqlalchemy_url == "postgresql+asyncpg://u@db:5432/app"
     default = Settings(data_dir=tmp_path)
     assert default.sqlalchemy_url.startswith("sqlite+aiosqlite:///") and default.is_sqlite
+
+
+async def test_the_sqlite_busy_timeout_setting_reaches_the_writer_and_reader_connections(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    url = databases.sqlite_copy(sqlite_template, tmp_path)
+    settings = Settings(
+        env="test", data_dir=tmp_path / "data", database_url=url, run_job_engine=False, sqlite_busy_timeout_ms=1234
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        for sessions in (app.state.sessions, app.state.readers):
+            async with sessions() as session:
+                assert (await session.execute(text("PRAGMA busy_timeout"))).scalar() == 1234

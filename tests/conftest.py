@@ -59,6 +59,18 @@ async def database_url(
 
 
 @pytest.fixture
+async def postgres(postgres_url: str | None) -> AsyncIterator[str]:
+    """The run's PostgreSQL database only (emptied before and after), for tests of real processes."""
+    if postgres_url is None:
+        pytest.skip("PostgreSQL is not running here (it is required under CI=true)")
+    engine = make_engine(postgres_url)
+    await databases.truncate_all(engine)
+    yield postgres_url
+    await databases.truncate_all(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         env="test",

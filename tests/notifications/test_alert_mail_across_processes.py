@@ -9,24 +9,22 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import select
 
 from autopilot.kit.db import make_engine, make_sessionmaker
 from autopilot.worker.models import Job
 from autopilot.worker.runner import idempotency_key
-from tests.support import databases
 from tests.support.accounts import make_account
+from tests.support.databases import REDIS_URL, redis_or_fail
 from tests.support.mail import Inbox, smtp_server
 from tests.support.processes import REPO, Processes
 from tests.support.recorder import free_port, wait_http
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 EMAIL_KIND = "notifications.email"
 
 
@@ -34,26 +32,6 @@ EMAIL_KIND = "notifications.email"
 def smtp() -> Iterator[tuple[Inbox, int]]:
     with smtp_server() as server:
         yield server
-
-
-@pytest.fixture
-async def postgres(postgres_url: str | None) -> AsyncIterator[str]:
-    if postgres_url is None:
-        pytest.skip("PostgreSQL is not running here (it is required under CI=true)")
-    engine = make_engine(postgres_url)
-    await databases.truncate_all(engine)
-    yield postgres_url
-    await databases.truncate_all(engine)
-    await engine.dispose()
-
-
-def redis_or_fail() -> None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
-    except redis.RedisError as exc:
-        if databases.IN_CI:
-            pytest.fail(f"Redis is required under CI=true but does not answer: {exc}")
-        pytest.skip(f"Redis is not running here: {exc}")
 
 
 async def email_jobs(url: str) -> list[tuple[int, str, int, str]]:

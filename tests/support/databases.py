@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import pytest
+import redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +18,7 @@ from autopilot.domains import load_models
 from autopilot.kit.migrate import upgrade
 
 PG_SERVER = os.environ.get("AUTOPILOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = "redis://127.0.0.1:6379/0"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -76,3 +79,13 @@ async def truncate_all(engine: AsyncEngine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in load_models().sorted_tables)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+def redis_or_fail(url: str = REDIS_URL) -> None:
+    """Redis must answer under CI=true; elsewhere a test that needs it is skipped."""
+    try:
+        redis.Redis.from_url(url, socket_timeout=3).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis is required under CI=true but does not answer: {exc}")
+        pytest.skip(f"Redis is not running here: {exc}")

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 import tests.support.jobkinds  # noqa: F401
 from autopilot.kit.db import make_engine, make_sessionmaker
@@ -23,12 +22,12 @@ from autopilot.worker import ledger
 from autopilot.worker.models import Job
 from autopilot.worker.runner import idempotency_key
 from tests.support import databases
+from tests.support.databases import REDIS_URL, redis_or_fail
 from tests.support.processes import Processes, status_counts, wait_until_all
 from tests.support.recorder import free_port
 
 pytestmark = pytest.mark.slow
 JOBS = 2000
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 async def enqueue_many(url: str, count: int, recorder: Any) -> list[int]:
@@ -82,15 +81,6 @@ async def assert_effectively_once(url: str, ids: list[int], records: dict[str, A
     }
 
 
-def redis_or_fail(url: str = REDIS_URL) -> None:
-    try:
-        redis.Redis.from_url(url, socket_timeout=3).ping()
-    except redis.RedisError as exc:
-        if databases.IN_CI:
-            pytest.fail(f"Redis is required under CI=true but does not answer: {exc}")
-        pytest.skip(f"Redis is not running here: {exc}")
-
-
 def base_env(tmp_path: Path, url: str) -> dict[str, str]:
     return {
         "AUTOPILOT_DATABASE_URL": url,
@@ -125,17 +115,6 @@ async def test_sqlite_in_process_loses_nothing_when_the_server_is_killed_repeate
     figures = await assert_effectively_once(url, ids, recorder.records())
     assert figures["retried_jobs"] > 0, "the kills hit jobs in flight"
     print(f"sqlite/in-process, 4 SIGKILLs: {figures}")
-
-
-@pytest.fixture
-async def postgres(postgres_url: str | None) -> Any:
-    if postgres_url is None:
-        pytest.skip("PostgreSQL is not running here (it is required under CI=true)")
-    engine = make_engine(postgres_url)
-    await databases.truncate_all(engine)
-    yield postgres_url
-    await databases.truncate_all(engine)
-    await engine.dispose()
 
 
 def celery_env(tmp_path: Path, url: str, broker: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ from autopilot.kit.time import utcnow
 from autopilot.notifications.email import queue_email
 
 SESSION_PREFIX, PERSONAL_PREFIX, WEB_PREFIX, INVITE_PREFIX = "ap_s_", "ap_pat_", "ap_w_", "ap_inv_"
+PREFIXES = {TokenKind.SESSION: SESSION_PREFIX, TokenKind.PERSONAL: PERSONAL_PREFIX, TokenKind.WEB: WEB_PREFIX}
 API_TOKENS = (TokenKind.SESSION, TokenKind.PERSONAL)  # what the API accepts; web tokens stay in cookies
 WEB_TOKENS = (TokenKind.WEB,)
 INVITATION_TTL = timedelta(days=7)
@@ -172,8 +173,7 @@ async def _issue(
     name: str,
     expires_at: datetime | None,
 ) -> IssuedToken:
-    prefix = {TokenKind.SESSION: SESSION_PREFIX, TokenKind.PERSONAL: PERSONAL_PREFIX, TokenKind.WEB: WEB_PREFIX}[kind]
-    raw = new_token(prefix)
+    raw = new_token(PREFIXES[kind])
     row = ApiToken(
         org_id=org_id,
         user_id=user_id,
@@ -193,23 +193,21 @@ async def authenticate(session: AsyncSession, raw_token: str, kinds: Collection[
     kind (a web cookie's token is no API credential), revoked or expired."""
     found = await tokens.resolve(session, token_digest(raw_token))  # one query: token, role, user, org
     now = utcnow()
-    row = found.token if found else None
-    if (
-        found is None
-        or row is None
-        or row.kind not in kinds
-        or row.revoked_at is not None
-        or (row.expires_at is not None and row.expires_at <= now)
-    ):
+    if found is None or not _usable(found.token, kinds, now):
         raise Unauthorized(
             "the access token is missing, expired or revoked; log in again", headers={"WWW-Authenticate": "Bearer"}
         )
+    row = found.token
     if found.role is None:
         raise Unauthorized("this token's user is no longer a member of the organization")
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):
         # Coarse, so reads do not all become writes; beside a read-only request, in its own write.
         await write_beside(session, update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return Caller(user=found.user, org=found.org, role=found.role, token_id=row.id)
+
+
+def _usable(token: ApiToken, kinds: Collection[TokenKind], now: datetime) -> bool:
+    return token.kind in kinds and token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
 
 
 async def logout(session: AsyncSession, caller: Caller) -> None:

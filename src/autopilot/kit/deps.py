@@ -10,7 +10,6 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.config import Settings
-from autopilot.kit.errors import AppError
 
 # Requests that only read: on SQLite they get a reader session (deferred, query_only), so they
 # never wait for the single write lock (decision 0007). Writes beside them use `kit.db.write_beside`.
@@ -18,8 +17,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed before the response is sent, rolled back on error
-    unless the error says its changes must be kept (e.g. a recorded failed login)."""
+    """One transaction per request: committed before the response is sent, rolled back on error."""
     writer: async_sessionmaker[AsyncSession] = request.app.state.sessions
     reader: async_sessionmaker[AsyncSession] = request.app.state.readers
     read_only = request.method in READ_METHODS and reader is not writer
@@ -28,12 +26,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             session.info["writer"] = writer
         try:
             yield session
-        except AppError as exc:
-            if getattr(exc, "keep_changes", False):
-                await session.commit()
-            else:
-                await session.rollback()
-            raise
         except BaseException:
             await session.rollback()
             raise

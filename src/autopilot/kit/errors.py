@@ -32,11 +32,10 @@ class Answered(AppError):
     """An error whose answer is ready (a form page shown again with its message). Raising it,
     rather than returning the page, lets the edge roll the request's transaction back."""
 
-    def __init__(self, response: Response, detail: str, *, keep_changes: bool = False) -> None:
+    def __init__(self, response: Response, detail: str) -> None:
         super().__init__(detail)
         self.status = response.status_code
         self.response = response
-        self.keep_changes = keep_changes
 
 
 class BadRequest(AppError):

@@ -35,11 +35,10 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     )
 
 
-def refuse(request: Request, name: str, status_code: int, *, keep_changes: bool = False, **context: Any) -> Answered:
-    """The page *name* shown again with an error: raise it, and the request's changes are rolled
-    back (kept with *keep_changes*, e.g. a failed login that must count)."""
+def refuse(request: Request, name: str, status_code: int, **context: Any) -> Answered:
+    """The page *name* shown again with an error: raise it, and the request's changes are rolled back."""
     response = render(request, name, status_code, **context)
-    return Answered(response, str(context.get("error", "")), keep_changes=keep_changes)
+    return Answered(response, str(context.get("error", "")))
 
 
 def zone_names() -> list[str]:

@@ -113,7 +113,7 @@ app.add_typer(operator_app, name="operator")
 
 
 def _set_operator(email: str, *, operator: bool) -> None:
-    from autopilot.accounts.operators import set_operator
+    from autopilot.accounts.service import set_operator
     from autopilot.kit.db import make_engine, make_sessionmaker
     from autopilot.kit.errors import AppError
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from autopilot.accounts.operators import set_operator
+from autopilot.accounts.service import set_operator
 from autopilot.app import create_app
 from autopilot.config import Settings
 from tests.support.accounts import Account

@@ -310,6 +310,17 @@ async def accept_invitation(
         return await organizations.get(session, row.org_id)
 
 
+async def set_operator(session: AsyncSession, email: str, *, operator: bool) -> User:
+    """Grant or revoke the operator flag (infrastructure details, metrics across tenants) of the
+    user with *email*; given from the command line, never through the API. 404 when there is none."""
+    user = await users.by_email(session, email.strip())
+    if user is None:
+        raise NotFound(f"no user with the e-mail {email.strip()}; create the account first (autopilot create-user)")
+    user.is_operator = operator
+    await session.flush()
+    return user
+
+
 async def owner_contacts(session: AsyncSession, org_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
     """(user id, e-mail) of each owner of the organization, for alerts."""
     return [(owner.id, owner.email) for owner in await memberships.owners(session, org_id)]

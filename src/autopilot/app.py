@@ -98,7 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.is_production,
         max_age=settings.session_ttl_hours * 3600,
     )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        uploads=("/api/v1/media", settings.max_upload_bytes),
+    )
     app.add_middleware(NulFreeUrlMiddleware)  # a NUL in the URL is a 422 before any route sees it
     # Around everything but the request id: every response, the 413 and the 500 included, gets the headers.
     app.add_middleware(SecurityHeadersMiddleware, production=settings.is_production)
@@ -107,6 +111,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     domains.install(app)
     app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if settings.linkedin_sandbox and not settings.linkedin_api_url:
+        # No LinkedIn credentials: serve the LinkedIn sandbox here and talk to it (the UI says "Sandbox").
+        from autopilot.sandbox.linkedin import SandboxConfig
+        from autopilot.sandbox.linkedin import create_app as linkedin_sandbox
+
+        app.mount("/sandbox/linkedin", linkedin_sandbox(SandboxConfig()))
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

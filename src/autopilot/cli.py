@@ -148,6 +148,23 @@ def operator_revoke(email: Annotated[str, typer.Argument(help="the user's e-mail
     typer.echo(f"{email} is no longer an operator")
 
 
+sandbox_app = typer.Typer(help="Protocol emulators, served on their own (the app mounts them when unconfigured).")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("linkedin")
+def sandbox_linkedin(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8010, help="Port to listen on"),
+    auto_approve: bool = typer.Option(False, help="Skip the consent page: every authorization is approved"),
+    refresh: bool = typer.Option(True, help="Issue refresh tokens (an MDP-enabled LinkedIn app)"),
+) -> None:
+    """Run the LinkedIn sandbox: OAuth, /rest/posts, media, engagement, faults, a control API."""
+    from autopilot.sandbox.linkedin import SandboxConfig, serve
+
+    serve(host, port, SandboxConfig(auto_approve=auto_approve, refresh_enabled=refresh))
+
+
 @app.command("generate-key")
 def generate_key() -> None:
     """Print a new encryption key to put first in AUTOPILOT_ENCRYPTION_KEYS."""

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     encryption_keys: str = ""
     base_url: str = ""
     max_body_bytes: int = 1_048_576
+    # Media uploads (POST /api/v1/media): LinkedIn takes PDF documents up to 100 MB.
+    max_upload_bytes: int = 104_857_600
     # How long a SQLite write waits for the single write lock before failing (ignored on PostgreSQL).
     sqlite_busy_timeout_ms: int = 30_000
     # Failed logins allowed per account in a window, and (much larger) per client address.
@@ -74,6 +76,21 @@ class Settings(BaseSettings):
     # HOST:PORT (e.g. 127.0.0.1:9100): serve /metrics there, without credentials, and not on the
     # main app. Empty: /metrics is on the main app and answers an operator's bearer token only.
     metrics_bind: str = ""
+    # LinkedIn. Without a client id the app serves its LinkedIn sandbox at /sandbox/linkedin and
+    # talks to it; with one, the real LinkedIn (the URLs below default to LinkedIn's own).
+    linkedin_client_id: str = ""
+    linkedin_client_secret: str = Field(default="", repr=False)
+    linkedin_auth_url: str = ""  # serves /oauth/v2/*; default https://www.linkedin.com
+    linkedin_api_url: str = ""  # serves /rest/* and /v2/userinfo; default https://api.linkedin.com
+    # The monthly API version sent as LinkedIn-Version (YYYYMM). LinkedIn retires each after about a
+    # year and then answers 426: publishing is held and owners are told to change this setting.
+    linkedin_version: str = "202609"
+    # Space-separated OAuth scopes asked for (LinkedIn retired r_liteprofile/r_emailaddress for OpenID).
+    linkedin_scopes: str = "openid profile email w_member_social"
+    # Daily limits we keep under (LinkedIn's are per member and per app, reset at midnight UTC).
+    linkedin_member_daily_posts: int = 150
+    linkedin_app_daily_calls: int = 100_000
+    linkedin_timeout_s: float = 20.0
 
     @field_validator("data_dir")
     @classmethod
@@ -92,6 +109,27 @@ class Settings(BaseSettings):
     def metrics_address(self) -> tuple[str, int] | None:
         """Where the separate metrics listener binds, when AUTOPILOT_METRICS_BIND is set."""
         return split_bind(self.metrics_bind) if self.metrics_bind else None
+
+    @property
+    def public_url(self) -> str:
+        """Where browsers reach this app (OAuth redirects): AUTOPILOT_BASE_URL or host:port."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def linkedin_sandbox(self) -> bool:
+        """No LinkedIn credentials: the app serves and uses its own LinkedIn sandbox."""
+        return not self.linkedin_client_id
+
+    @property
+    def linkedin_urls(self) -> tuple[str, str]:
+        """(auth base, API base) of the LinkedIn the app talks to."""
+        if self.linkedin_sandbox:
+            mounted = f"{self.public_url}/sandbox/linkedin"
+            return (self.linkedin_auth_url or mounted).rstrip("/"), (self.linkedin_api_url or mounted).rstrip("/")
+        return (
+            (self.linkedin_auth_url or "https://www.linkedin.com").rstrip("/"),
+            (self.linkedin_api_url or "https://api.linkedin.com").rstrip("/"),
+        )
 
     @property
     def is_production(self) -> bool:

@@ -61,6 +61,23 @@ DOMAINS: tuple[Domain, ...] = (
         job_modules=("autopilot.notifications.tasks",),
         listeners=("autopilot.notifications.service:engine_alerts",),
     ),
+    Domain(
+        "linkedin",
+        models="autopilot.linkedin.models",
+        router="autopilot.linkedin.router:router",
+        pages="autopilot.linkedin.pages:router",
+        nav="autopilot.linkedin.pages:NAV",
+        job_modules=("autopilot.linkedin.tasks",),
+    ),
+    Domain(
+        "content",
+        models="autopilot.content.models",
+        router="autopilot.content.router:router",
+        pages="autopilot.content.pages:router",
+        nav="autopilot.content.pages:NAV",
+        job_modules=("autopilot.content.tasks",),
+        listeners=("autopilot.content.service:publish_outcomes",),
+    ),
 )
 
 

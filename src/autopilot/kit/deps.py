@@ -41,6 +41,11 @@ class Transactions:
     def __init__(self, writer: async_sessionmaker[AsyncSession], reader: async_sessionmaker[AsyncSession]) -> None:
         self._writer, self._reader = writer, reader
 
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """The writer's sessionmaker, for services that open their own short transactions."""
+        return self._writer
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         async with self._writer() as session, session.begin():

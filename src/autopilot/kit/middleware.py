@@ -68,19 +68,24 @@ class RequestContextMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies above *max_bytes* with 413 problem+json, before the app reads them."""
+    """Refuse request bodies above *max_bytes* with 413 problem+json, before the app reads them.
+    Paths under an *uploads* prefix (file uploads) have their own, larger limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: tuple[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if self.uploads and scope["path"].startswith(self.uploads[0]):
+            limit = self.uploads[1]
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(send)
             return
         # Without a trustworthy length, read up to the limit first, then replay to the app.
@@ -93,7 +98,7 @@ class BodySizeLimitMiddleware:
                 break
             body = message.get("body", b"")
             size += len(body)
-            if size > self.max_bytes:
+            if size > limit:
                 await self._refuse(send)
                 return
             chunks.append(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autopilot.kit.crypto import KeyRing
@@ -57,3 +57,16 @@ async def rotate_all(
         last_id = rows[-1].id
         if progress:
             progress(len(rows))
+
+
+async def delete_secrets(session: AsyncSession, org_id: uuid.UUID, names: list[str]) -> None:
+    """Forget the organization's secrets of these names (absent ones are ignored)."""
+    await session.execute(delete(StoredSecret).where(StoredSecret.org_id == org_id, StoredSecret.name.in_(names)))
+
+
+async def find_secret(session: AsyncSession, ring: KeyRing, org_id: uuid.UUID, name: str) -> str | None:
+    """The plaintext of the secret *name*, or None when there is none."""
+    ciphertext = await session.scalar(
+        select(StoredSecret.ciphertext).where(StoredSecret.org_id == org_id, StoredSecret.name == name)
+    )
+    return None if ciphertext is None else ring.decrypt(ciphertext)

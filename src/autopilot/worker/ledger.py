@@ -353,3 +353,18 @@ async def purge_finished(session: AsyncSession, *, before: datetime, limit: int 
 async def prune_heartbeats(session: AsyncSession, *, before: datetime) -> None:
     """Forget processes not seen since *before* (each restart has a new name)."""
     await session.execute(delete(Heartbeat).where(Heartbeat.seen_at < before))
+
+
+async def release_held(session: AsyncSession, *, org_id: uuid.UUID, error_class: str) -> int:
+    """Run again now the organization's jobs held for *error_class* (e.g. "auth" once a person
+    reconnected an account); returns how many. Holding never charged an attempt."""
+    now = utcnow()
+    result = await session.execute(
+        update(Job)
+        .where(Job.org_id == org_id, Job.status == JobStatus.HELD.value, Job.error_class == error_class)
+        .values(status=JobStatus.SCHEDULED.value, run_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount and not event.contains(session.sync_session, "after_commit", _wake):  # type: ignore[attr-defined]
+        event.listen(session.sync_session, "after_commit", _wake, once=True)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

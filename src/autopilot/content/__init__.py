@@ -1,0 +1,1 @@
+"""Content: what an author writes, its approval, and its publication (through a connected integration)."""

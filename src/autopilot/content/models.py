@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from autopilot.kit.db import Base, IdMixin, TimestampMixin
+
+
+class ContentState(enum.StrEnum):
+    """The publish state machine of DESIGN.md (scheduling and approval requests come later)."""
+
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"  # an attempt was recorded before the call to LinkedIn
+    PUBLISHED = "published"
+    HELD = "held"  # waiting for a person: reconnect, a retired API version, a duplicate to review
+    FAILED = "failed"  # will not be retried on its own; the reason says why
+
+
+EDITABLE = {ContentState.DRAFT, ContentState.PENDING_APPROVAL, ContentState.APPROVED}
+PUBLISHABLE = {ContentState.APPROVED, ContentState.SCHEDULED, ContentState.FAILED, ContentState.HELD}
+
+
+class Content(IdMixin, TimestampMixin, Base):
+    __tablename__ = "content_items"
+    __table_args__ = (Index("ix_content_org_created", "org_id", "created_at"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    integration_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("linkedin_integrations.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    first_comment: Mapped[str] = mapped_column(Text, default="")
+    media_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("content_media.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(20), default=ContentState.DRAFT.value)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped by every edit (If-Match later)
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None]
+    # Publication: the job that publishes it, LinkedIn's URN once known, and what went wrong.
+    publish_job_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # calls to LinkedIn, recorded before each
+    post_urn: Mapped[str | None] = mapped_column(String(80))
+    comment_urn: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Media(IdMixin, TimestampMixin, Base):
+    """An image or a PDF document attached to content, checked when it is uploaded."""
+
+    __tablename__ = "content_media"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # image | document
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    asset_urn: Mapped[str | None] = mapped_column(Text)  # LinkedIn's image/document URN once uploaded
+    asset_integration_id: Mapped[uuid.UUID | None]

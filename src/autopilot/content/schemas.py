@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from autopilot.kit.inputs import Input
+
+
+class ContentIn(Input):
+    text: str = Field(max_length=20_000, description="The post as the author wrote it (hashtags and mentions kept)")
+    first_comment: str = Field(default="", max_length=1250)
+    media_id: uuid.UUID | None = Field(default=None, description="An uploaded image or PDF (POST /api/v1/media)")
+    integration_id: uuid.UUID | None = Field(
+        default=None, description="The LinkedIn account to publish with; default: the organization's connected one"
+    )
+
+
+class MediaOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+
+
+class ContentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    state: str
+    text: str
+    first_comment: str
+    media_id: uuid.UUID | None
+    integration_id: uuid.UUID | None
+    version: int
+    characters: int = Field(description="Characters LinkedIn counts (after escaping); the limit is 3,000")
+    approved_at: datetime | None
+    publish_job_id: int | None
+    attempts: int = Field(description="Calls made to LinkedIn to publish it")
+    post_urn: str | None
+    post_url: str | None
+    published_at: datetime | None
+    last_error: str
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,383 @@
+"""Content: write, approve, publish — and the publication itself, effectively once.
+
+Publishing follows the contract's §8 (LinkedIn has no idempotency key):
+1. the call is recorded before it is made (`attempts + 1`, state `publishing`, committed);
+2. on 201 the post's URN is stored with the job's success, in one transaction;
+3. an attempt whose answer was lost (timeout, reset, 5xx) is ambiguous: before the identical body
+   is sent again, the member's recent posts are searched for it when the token may read them;
+4. LinkedIn refusing the identical body as a duplicate proves our earlier call created the post:
+   its URN is adopted — but only when an earlier call of ours exists (otherwise the duplicate is
+   someone else's and the content fails with the reason); the text is never altered to dodge it.
+A job that ends badly (held: reconnect or a retired API version; failed; out of attempts) sets the
+content's state and reason through the engine's outcome hook."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autopilot.accounts.models import Role
+from autopilot.accounts.service import Caller
+from autopilot.config import Settings
+from autopilot.content import media as media_checks
+from autopilot.content.models import EDITABLE, PUBLISHABLE, Content, ContentState, Media
+from autopilot.content.schemas import ContentIn
+from autopilot.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from autopilot.kit.repository import TenantRepository
+from autopilot.kit.time import utcnow
+from autopilot.linkedin import service as linkedin
+from autopilot.linkedin import text as little
+from autopilot.linkedin.client import Duplicate, LinkedInClient, TokenRejected
+from autopilot.linkedin.models import Integration, IntegrationStatus
+from autopilot.worker import ledger
+from autopilot.worker.outcomes import JobEndedBadly, Listener, Outcome
+from autopilot.worker.policy import PermanentError
+from autopilot.worker.registry import JobServices
+
+PUBLISH_KIND = "content.publish"
+COMMENT_KIND = "content.comment"
+PUBLISH_ATTEMPTS = 8  # uncharged waits (429, holds) excluded; ambiguity resolves well before this
+APPROVERS = {Role.OWNER, Role.ADMIN, Role.APPROVER}
+T = TypeVar("T")
+
+
+class Contents(TenantRepository[Content]):
+    model = Content
+    noun = "content"
+
+
+class Medias(TenantRepository[Media]):
+    model = Media
+    noun = "media"
+
+
+contents, medias = Contents(), Medias()
+
+
+def post_url(urn: str | None) -> str | None:
+    return f"https://www.linkedin.com/feed/update/{urn}/" if urn else None
+
+
+def validate_text(text: str) -> None:
+    """Refuse what LinkedIn would refuse or silently cut, before any call."""
+    if not text.strip():
+        raise Unprocessable("the post has no text: write something before publishing")
+    length = little.commentary_length(text)
+    if length > little.COMMENTARY_LIMIT:
+        raise Unprocessable(
+            f"the post is {length:,} characters as LinkedIn counts them (reserved characters are sent escaped); "
+            f"LinkedIn takes at most {little.COMMENTARY_LIMIT:,}: shorten it by {length - little.COMMENTARY_LIMIT:,}"
+        )
+
+
+# -- writing and approving --------------------------------------------------------------------
+
+
+async def upload_media(session: AsyncSession, caller: Caller, filename: str, data: bytes) -> Media:
+    checked = media_checks.check(filename, data)
+    item = Media(
+        org_id=caller.org_id,
+        kind=checked.kind,
+        filename=filename[:255] or "upload",
+        content_type=checked.content_type,
+        size=len(data),
+        width=checked.width,
+        height=checked.height,
+        data=data,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def create(session: AsyncSession, caller: Caller, data: ContentIn) -> Content:
+    validate_text(data.text)
+    if data.media_id is not None:
+        await medias.get(session, caller.org_id, data.media_id)
+    if data.integration_id is not None:
+        await linkedin.integrations.get(session, caller.org_id, data.integration_id)
+    item = Content(
+        org_id=caller.org_id,
+        author_id=caller.user.id,
+        integration_id=data.integration_id,
+        text=data.text,
+        first_comment=data.first_comment,
+        media_id=data.media_id,
+        state=ContentState.DRAFT.value,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def list_recent(session: AsyncSession, caller: Caller, limit: int = 50) -> list[Content]:
+    query = contents.scoped(caller.org_id).order_by(Content.created_at.desc()).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def _move(
+    session: AsyncSession, item: Content, allowed: set[ContentState], refusal: str, **values: Any
+) -> Content:
+    """A guarded state change: exactly one of concurrent callers wins, the others get 409."""
+    result = await session.execute(
+        update(Content)
+        .where(Content.id == item.id, Content.state.in_([s.value for s in allowed]))
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await session.refresh(item)
+        raise Conflict(f"this content is {item.state}: {refusal}")
+    await session.refresh(item)
+    return item
+
+
+async def approve(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> Content:
+    item = await contents.get(session, caller.org_id, content_id)
+    if caller.role not in APPROVERS:
+        raise Forbidden("only an owner, an admin or an approver can approve content")
+    validate_text(item.text)
+    return await _move(
+        session, item, EDITABLE, "only a draft can be approved", state=ContentState.APPROVED.value,
+        approved_by=caller.user.id, approved_at=utcnow(),
+    )  # fmt: skip
+
+
+async def _publishing_integration(session: AsyncSession, caller: Caller, item: Content) -> Integration:
+    if item.integration_id is not None:
+        integration = await linkedin.integrations.get(session, caller.org_id, item.integration_id)
+    else:
+        connected = [i for i in await linkedin.list_integrations(session, caller) if i.status != "disconnected"]
+        if not connected:
+            raise Conflict("no LinkedIn account is connected: connect one on the Integrations page first")
+        integration = connected[0]
+    if integration.status == IntegrationStatus.DISCONNECTED.value:
+        raise Conflict("that LinkedIn account was disconnected: connect it again first")
+    if not linkedin.capabilities(integration.scope_set).can_post:
+        raise Conflict("that LinkedIn connection may not post (w_member_social was not granted): reconnect it")
+    return integration
+
+
+async def publish(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> Content:
+    """Publish approved content now, through the job engine (one job per request that wins)."""
+    item = await contents.get(session, caller.org_id, content_id)
+    if item.state not in PUBLISHABLE or item.approved_at is None:
+        raise Conflict(f"this content is {item.state}: only approved content can be published")
+    validate_text(item.text)
+    integration = await _publishing_integration(session, caller, item)
+    item = await _move(
+        session, item, PUBLISHABLE, "it is already being published or was published",
+        state=ContentState.SCHEDULED.value, integration_id=integration.id, last_error="",
+    )  # fmt: skip
+    job_id = await ledger.enqueue(
+        session,
+        kind=PUBLISH_KIND,
+        payload={"content_id": str(item.id)},
+        org_id=caller.org_id,
+        dedupe_key=f"publish:{item.id}:{item.attempts}:{utcnow().timestamp()}",
+        max_attempts=PUBLISH_ATTEMPTS,
+    )
+    item.publish_job_id = job_id
+    await session.flush()
+    return item
+
+
+async def get(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> Content:
+    return await contents.get(session, caller.org_id, content_id)
+
+
+# -- the publication (a job) ------------------------------------------------------------------
+
+
+_TEMPLATE_TAG = re.compile(r"\{hashtag\|\\#\|([^}]*)\}")
+
+
+def _same_commentary(ours: str, theirs: str) -> bool:
+    """LinkedIn gives hashtags back as `{hashtag|\\#|word}`; compare in our form."""
+    return _TEMPLATE_TAG.sub(lambda m: "#" + m.group(1), theirs) == ours
+
+
+class Publication:
+    """One attempt of the publish job for one piece of content."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        services: JobServices,
+        org_id: uuid.UUID,
+        content_id: uuid.UUID,
+    ) -> None:
+        self.sessions, self.services, self.org_id, self.content_id = sessions, services, org_id, content_id
+        self.settings: Settings = services.settings
+
+    async def _read(self) -> tuple[Content, Integration, Media | None]:
+        async with self.sessions() as session:
+            item = await contents.find(session, self.org_id, self.content_id)
+            if item is None:
+                raise PermanentError(f"content {self.content_id} no longer exists")
+            if item.integration_id is None:
+                raise PermanentError("no LinkedIn account is chosen for this content")
+            integration = await linkedin.integrations.get(session, self.org_id, item.integration_id)
+            attached = await medias.find(session, self.org_id, item.media_id) if item.media_id else None
+            session.expunge_all()
+            return item, integration, attached
+
+    async def _with_token(self, integration: Integration, call: Callable[[str], Awaitable[T]]) -> T:
+        """Run *call* with a valid token; after a 401 for an expired token, refresh once and retry
+        (a 401 means LinkedIn did nothing, so the retry is safe)."""
+        args = (self.sessions, self.settings, self.services.http, self.services.keyring, self.org_id, integration.id)
+        token, _ = await linkedin.access_token(*args)
+        try:
+            return await call(token)
+        except TokenRejected as rejected:
+            token, _ = await linkedin.token_rejected(*args, rejected, token)
+            return await call(token)
+
+    async def run(self, session: AsyncSession) -> None:
+        item, integration, attached = await self._read()
+        if item.post_urn:
+            return  # published by an earlier attempt
+        if item.approved_at is None:
+            raise PermanentError("the content is not approved")
+        validate_text(item.text)
+        commentary = little.escape(item.text)
+        async with linkedin.client(self.settings, self.services.http) as api:
+            if item.attempts > 0 and await self._reconcile(api, integration, commentary, session):
+                return
+            body = await self._body(api, integration, commentary, attached)
+            await linkedin.spend(self.sessions, self.settings, integration, "posts.create")
+            earlier_calls = await self._record_attempt()
+            outcome = await self._with_token(integration, lambda token: api.create_post(token, body))
+        if isinstance(outcome, Duplicate):
+            if earlier_calls == 0:
+                raise PermanentError(
+                    f"LinkedIn refused the text as a duplicate of {outcome.urn}, a post this app did not make; "
+                    "it was not changed to get around that: edit the text or check the existing post"
+                )
+            outcome = outcome.urn  # our earlier, ambiguous call created it (contract §8)
+        await self._published(session, outcome)
+
+    async def _reconcile(
+        self, api: LinkedInClient, integration: Integration, commentary: str, session: AsyncSession
+    ) -> bool:
+        """An earlier call may have created the post: look for it among the member's recent posts
+        (when the token may read them; otherwise resending the identical body finds it as a duplicate)."""
+        if not linkedin.capabilities(integration.scope_set).can_read_posts:
+            return False
+        posts = await self._with_token(integration, lambda token: api.recent_posts(token, integration.author_urn))
+        for post in posts:
+            if _same_commentary(commentary, str(post.get("commentary", ""))) and post.get("id"):
+                await self._published(session, str(post["id"]))
+                return True
+        return False
+
+    async def _body(
+        self, api: LinkedInClient, integration: Integration, commentary: str, attached: Media | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "author": integration.author_urn,
+            "commentary": commentary,
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        if attached is not None:
+            urn = attached.asset_urn if attached.asset_integration_id == integration.id else None
+            if urn is None:
+                urn = await self._upload(api, integration, attached)
+            body["content"] = {
+                "media": {"id": urn, **({"title": attached.filename} if attached.kind == "document" else {})}
+            }
+        return body
+
+    async def _upload(self, api: LinkedInClient, integration: Integration, attached: Media) -> str:
+        """Upload the file (safe to repeat: an unused asset is harmless) and remember its URN."""
+
+        async def send(token: str) -> str:
+            upload_url, urn = await api.initialize_upload(token, attached.kind, integration.author_urn)
+            await api.upload(token, upload_url, attached.data, attached.content_type)
+            return urn
+
+        urn = await self._with_token(integration, send)
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(Media).where(Media.id == attached.id).values(asset_urn=urn, asset_integration_id=integration.id)
+            )
+        return urn
+
+    async def _record_attempt(self) -> int:
+        """Count the call before making it, durably: the next attempt then knows a post may exist."""
+        async with self.sessions() as session, session.begin():
+            item = await contents.get(session, self.org_id, self.content_id)
+            earlier = item.attempts
+            item.attempts = earlier + 1
+            item.state = ContentState.PUBLISHING.value
+            return earlier
+
+    async def _published(self, session: AsyncSession, urn: str) -> None:
+        """Store the URN in the job's own transaction: it commits with the job's success."""
+        item = await contents.get(session, self.org_id, self.content_id)
+        now = utcnow()
+        item.state, item.post_urn, item.published_at, item.last_error = ContentState.PUBLISHED.value, urn, now, ""
+        await session.flush()
+        if item.first_comment.strip():
+            await ledger.enqueue(
+                session,
+                kind=COMMENT_KIND,
+                payload={"content_id": str(item.id)},
+                org_id=self.org_id,
+                dedupe_key=f"comment:{item.id}",
+            )
+
+    async def comment(self, session: AsyncSession) -> None:
+        """The optional first comment, as the author, once the post exists."""
+        item, integration, _ = await self._read()
+        if not item.post_urn or item.comment_urn:
+            return
+        text = little.escape(item.first_comment)
+        async with linkedin.client(self.settings, self.services.http) as api:
+            urn = await self._with_token(
+                integration, lambda token: api.comment(token, str(item.post_urn), integration.author_urn, text)
+            )
+        found = await contents.get(session, self.org_id, self.content_id)
+        found.comment_urn = urn or "created"
+        await session.flush()
+
+
+def publish_outcomes(settings: Settings) -> Listener:
+    """The engine's outcome listener: a publish job held, failed or out of attempts puts its
+    content in `held` or `failed`, with the reason, in the same transaction."""
+
+    async def listen(session: AsyncSession, outcome: Outcome) -> None:
+        if not isinstance(outcome, JobEndedBadly) or outcome.kind != PUBLISH_KIND:
+            return
+        state = ContentState.HELD if outcome.status == "held" else ContentState.FAILED
+        await session.execute(
+            update(Content)
+            .where(
+                Content.org_id == outcome.org_id,
+                Content.publish_job_id == outcome.job_id,
+                Content.post_urn.is_(None),
+            )
+            .values(state=state.value, last_error=outcome.reason[:2000], updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+    return listen
+
+
+async def media_or_404(session: AsyncSession, caller: Caller, media_id: uuid.UUID) -> Media:
+    found = await medias.find(session, caller.org_id, media_id)
+    if found is None:
+        raise NotFound(f"no media with id {media_id}")
+    return found

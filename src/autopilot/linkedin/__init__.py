@@ -1,0 +1,1 @@
+"""LinkedIn: the OAuth connection, its tokens' lifecycle, the API client and publishing a post."""

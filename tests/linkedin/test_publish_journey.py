@@ -1,0 +1,82 @@
+"""Sign up → connect through the sandbox's consent page → write → approve → publish: LinkedIn ends
+up with exactly one post per piece of content, showing exactly what the author wrote."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autopilot.config import Settings
+from tests.support.accounts import Account
+from tests.support.linkedin import approved, connect, publish_all, running_engine, wait_settled
+from tests.support.linkedin_sandbox import SandboxControl
+
+RESERVED = "|{}@[]()<>#\\*_~"
+NAMES = ["Ada Lovelace", "Grace Hopper", "Linus", "Émilie du Châtelet"]
+
+# A text is a sequence of pieces, each as written and as members see it.
+plain = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(RESERVED),
+        st.sampled_from("\n \t.,;:!?'\"-+=/%&$€"),
+        st.sampled_from("😀🚀👍🏽🇫🇷❤️"),
+        st.characters(codec="utf-8", categories=("L", "N")),
+    ),
+    min_size=1,
+    max_size=40,
+).map(lambda s: (s, s))
+hashtag = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,15}", fullmatch=True).map(lambda w: (f" #{w}", f" #{w}"))
+mention = st.tuples(st.sampled_from(NAMES), st.from_regex(r"[A-Za-z0-9]{8}", fullmatch=True)).map(
+    lambda p: (f"@[{p[0]}](urn:li:person:{p[1]})", p[0])
+)
+post_text = st.lists(st.one_of(plain, plain, hashtag, mention), min_size=1, max_size=12)
+serial = itertools.count()
+
+
+def written(pieces: list[tuple[str, str]], n: int) -> tuple[str, str]:
+    """(what the author writes, what members must see); a serial number keeps texts distinct."""
+    return f"Post {n}: " + "".join(w for w, _ in pieces), f"Post {n}: " + "".join(s for _, s in pieces)
+
+
+EVERY_RESERVED = [([(c, c)]) for c in RESERVED] + [[(f"({RESERVED})", f"({RESERVED})")], [("a\n\nb", "a\n\nb")]]
+
+
+@hypothesis_settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batch=st.lists(post_text, min_size=170, max_size=170))
+async def test_every_text_reaches_linkedin_once_and_as_written(
+    batch: list[list[tuple[str, str]]],
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    sandbox.set_app(member_daily_quota=100_000)
+    if not (await client.get("/api/v1/integrations", headers=alice.auth)).json():
+        await connect(client, alice)
+    before = len(sandbox.posts())
+    texts = [written(pieces, next(serial)) for pieces in [*EVERY_RESERVED, *batch]]
+    ids: dict[str, str] = {}
+    for author_text, shown in texts:
+        ids[(await approved(client, alice, author_text))["id"]] = shown
+    quick = settings.model_copy(update={"linkedin_member_daily_posts": 100_000})
+    async with running_engine(quick, sessions):
+        await publish_all(client, alice, ids)
+        final = await wait_settled(client, alice, list(ids))
+    assert {item["state"] for item in final.values()} == {"published"}, [
+        (i["text"], i["last_error"]) for i in final.values() if i["state"] != "published"
+    ]
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for post in sandbox.posts():
+        seen.setdefault(post["urn"], []).append(post)
+    for content_id, shown in ids.items():
+        urn = final[content_id]["post_urn"]
+        assert len(seen.get(urn, [])) == 1
+        assert seen[urn][0]["displayed_text"] == shown
+    assert len(sandbox.posts()) - before == len(ids)  # nothing extra: no duplicate, no stray post

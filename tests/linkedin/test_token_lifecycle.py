@@ -1,0 +1,245 @@
+"""Tokens: reminders before an expiry we cannot refresh, revocation in the middle of a queue,
+one refresh for many concurrent callers on several processes, a retired API version."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import time_machine
+from fastapi import FastAPI
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autopilot.app import create_app
+from autopilot.config import Settings
+from autopilot.kit.db import make_engine, make_sessionmaker
+from autopilot.kit.time import utcnow
+from autopilot.linkedin.models import Integration
+from autopilot.worker import ledger
+from tests.support.accounts import Account, make_account
+from tests.support.databases import redis_or_fail
+from tests.support.jobs import job_runner
+from tests.support.linkedin import (
+    approved,
+    authorize,
+    celery_env,
+    connect,
+    publish_all,
+    running_engine,
+    settings_of,
+    wait_settled,
+    workers,
+)
+from tests.support.linkedin_sandbox import SandboxControl
+from tests.support.processes import Processes
+
+
+async def alerts(client: httpx.AsyncClient, account: Account, kind: str) -> list[dict[str, Any]]:
+    return [a for a in (await client.get("/api/v1/alerts", headers=account.auth)).json() if a["kind"] == kind]
+
+
+async def lasting(client: httpx.AsyncClient, account: Account) -> Account:
+    """The account with a personal token (valid until revoked), for a test that moves the clock by weeks."""
+    made = await client.post("/api/v1/tokens", json={"name": "calendar walk"}, headers=account.auth)
+    assert made.status_code == 201, made.text
+    return replace(account, token=made.json()["token"])
+
+
+async def run_everything_due(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> int:
+    """Claim and run every job due now (the clock may be moved), as an executor would."""
+    runner = job_runner(sessions, settings)
+    ran = 0
+    while True:
+        async with sessions() as session, session.begin():
+            claimed = await ledger.claim_due(session, owner="test", limit=50, lease_s=30, start=True)
+        if not claimed:
+            return ran
+        for job in claimed:
+            await runner.run(job)
+            ran += 1
+
+
+async def test_without_a_refresh_token_owners_are_reminded_14_7_and_1_days_before_expiry(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    sandbox.set_app(refresh_enabled=False)
+    alice = await lasting(client, alice)
+    connected = await connect(client, alice)
+    expires = datetime.fromisoformat(connected["access_expires_at"])
+    assert 59.9 < (expires - utcnow()).total_seconds() / 86400 <= 60  # LinkedIn's 5,183,999 s
+    seen: list[int] = []
+    # Walk the calendar: at each moment, run what is due and note which reminders exist.
+    start = utcnow()
+    for days_later in [30, 45, 46, 47, 52, 53, 58, 59, 59.9, 60.01]:
+        with time_machine.travel(start + timedelta(days=days_later), tick=False):
+            await run_everything_due(sessions, settings)
+            seen.append(len(await alerts(client, alice, "linkedin_expiring")))
+    #  days after connecting:   30 45 46 47 52 53 58 59 59.9 60.01  (reminders due at 46, 53, 59)
+    assert seen == [0, 0, 1, 1, 1, 2, 2, 3, 3, 3]
+    texts = [a["message"] for a in await alerts(client, alice, "linkedin_expiring")]
+    assert sorted(t.split(" day")[0].split("within ")[1] for t in texts) == ["1", "14", "7"]
+    with time_machine.travel(start + timedelta(days=60.01), tick=False):
+        (integration,) = (await client.get("/api/v1/integrations", headers=alice.auth)).json()
+    assert integration["status"] == "needs_reconnect"
+    assert len(await alerts(client, alice, "linkedin_reconnect")) == 1
+
+
+async def test_with_a_refresh_token_there_are_no_reminders(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    alice = await lasting(client, alice)
+    connect_answer = await connect(client, alice)
+    assert connect_answer["refresh_expires_at"] is not None
+    start = utcnow()
+    for days_later in [46, 53, 59]:
+        with time_machine.travel(start + timedelta(days=days_later), tick=False):
+            await run_everything_due(sessions, settings)
+    assert await alerts(client, alice, "linkedin_expiring") == []
+    assert sandbox.stats()["token_grants"].get("refresh_token", 0) == 1  # refreshed once, a week ahead
+    (integration,) = (await client.get("/api/v1/integrations", headers=alice.auth)).json()
+    assert integration["status"] == "connected"
+
+
+async def test_revocation_mid_queue_holds_posts_tells_the_owner_and_reconnecting_releases_them(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    member = (await connect(client, alice))["member_urn"].rsplit(":", 1)[1]
+    first = [(await approved(client, alice, f"before revocation {n}"))["id"] for n in range(5)]
+    later = [(await approved(client, alice, f"after revocation {n}"))["id"] for n in range(5)]
+    async with running_engine(settings, sessions):
+        await publish_all(client, alice, first)
+        await wait_settled(client, alice, first)
+        sandbox.revoke(member)  # the member revokes the app on LinkedIn
+        await publish_all(client, alice, later)
+        held = await wait_settled(client, alice, later)
+        assert {i["state"] for i in held.values()} == {"held"}, held
+        assert all("reconnect" in i["last_error"] for i in held.values())
+        (integration,) = (await client.get("/api/v1/integrations", headers=alice.auth)).json()
+        assert integration["status"] == "needs_reconnect"
+        (alert,) = await alerts(client, alice, "linkedin_reconnect")  # one alert, not five
+        assert "on hold" in alert["message"]
+        await connect(client, alice)  # reconnect: the held posts go out
+        done = await wait_settled(client, alice, later, timeout=60)
+        async with asyncio.timeout(30):
+            while {i["state"] for i in done.values()} != {"published"}:
+                await asyncio.sleep(0.2)
+                done = await wait_settled(client, alice, later)
+    texts = sorted(p["displayed_text"] for p in sandbox.posts())
+    assert texts == sorted([f"before revocation {n}" for n in range(5)] + [f"after revocation {n}" for n in range(5)])
+
+
+async def test_cancelling_on_the_consent_page_connects_nothing(
+    client: httpx.AsyncClient, alice: Account, sandbox: SandboxControl
+) -> None:
+    answer = await authorize(client, alice, button="Cancel")
+    assert answer.status_code == 400
+    assert "cancelled" in answer.json()["detail"] and "nothing was connected" in answer.json()["detail"]
+    assert (await client.get("/api/v1/integrations", headers=alice.auth)).json() == []
+
+
+async def test_a_state_is_used_once(client: httpx.AsyncClient, alice: Account, sandbox: SandboxControl) -> None:
+    started = await client.post("/api/v1/integrations/linkedin/connect", headers=alice.auth)
+    state = httpx.URL(started.json()["authorization_url"]).params["state"]
+    again = await client.get(f"/api/v1/integrations/linkedin/callback?state={state}&code=forged")
+    assert again.status_code == 400  # the forged code fails, and uses the state up
+    replay = await client.get(f"/api/v1/integrations/linkedin/callback?state={state}&code=forged")
+    assert replay.status_code == 400 and "already used" in replay.json()["detail"]
+
+
+async def test_a_retired_api_version_holds_publishing_with_an_alert_naming_the_setting(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await connect(client, alice)
+    item = await approved(client, alice, "published once the version is fixed")
+    sandbox.set_app(active_versions=["202610", "202611"])  # LinkedIn sunsets our 202609
+    async with running_engine(settings, sessions):
+        await publish_all(client, alice, [item["id"]])
+        (held,) = (await wait_settled(client, alice, [item["id"]])).values()
+        assert held["state"] == "held" and "AUTOPILOT_LINKEDIN_VERSION" in held["last_error"]
+        job = (await client.get(f"/api/v1/jobs/{held['publish_job_id']}", headers=alice.auth)).json()
+        assert job["status"] == "held"  # not failed for good
+        assert any("AUTOPILOT_LINKEDIN_VERSION" in a["message"] for a in await alerts(client, alice, "job_held"))
+        newer = settings.model_copy(update={"linkedin_version": "202611"})
+    async with running_engine(newer, sessions):  # the installation sets the newer version, restarts
+        retried = await client.post(f"/api/v1/jobs/{held['publish_job_id']}/retry", headers=alice.auth)
+        assert retried.status_code == 200
+        (done,) = (await wait_settled(client, alice, [item["id"]])).values()
+        async with asyncio.timeout(30):
+            while done["state"] != "published":
+                await asyncio.sleep(0.2)
+                (done,) = (await wait_settled(client, alice, [item["id"]])).values()
+    assert [p["displayed_text"] for p in sandbox.posts()] == ["published once the version is fixed"]
+
+
+async def expire_our_copy(url: str) -> None:
+    engine = make_engine(url)
+    async with make_sessionmaker(engine)() as session, session.begin():
+        await session.execute(update(Integration).values(access_expires_at=utcnow() - timedelta(minutes=1)))
+    await engine.dispose()
+
+
+async def test_one_refresh_for_concurrent_callers_in_one_process(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    member = (await connect(client, alice))["member_urn"].rsplit(":", 1)[1]
+    ids = [(await approved(client, alice, f"concurrent {n}"))["id"] for n in range(50)]
+    sandbox.expire(member)
+    await expire_our_copy(settings.sqlalchemy_url)
+    async with running_engine(settings, sessions):
+        await publish_all(client, alice, ids)
+        final = await wait_settled(client, alice, ids)
+    assert {i["state"] for i in final.values()} == {"published"}
+    assert sandbox.stats()["token_grants"].get("refresh_token", 0) == 1
+
+
+@pytest.mark.slow
+async def test_one_refresh_for_50_publishes_on_two_worker_processes(
+    postgres: str, sandbox: SandboxControl, tmp_path: Path
+) -> None:
+    redis_or_fail()
+    env = celery_env(postgres, sandbox.url, tmp_path)
+    app: FastAPI = create_app(settings_of(env))
+    processes = Processes(env, tmp_path)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                alice = await make_account(client, "alice@example.com", "Alice Consulting")
+                member = (await connect(client, alice))["member_urn"].rsplit(":", 1)[1]
+                ids = [(await approved(client, alice, f"two workers {n}"))["id"] for n in range(50)]
+                sandbox.expire(member)
+                await expire_our_copy(postgres)
+                async with workers(processes)():
+                    await publish_all(client, alice, ids)
+                    final = await wait_settled(client, alice, ids, timeout=120)
+    finally:
+        processes.stop_all()
+    assert {i["state"] for i in final.values()} == {"published"}
+    assert sandbox.stats()["token_grants"].get("refresh_token", 0) == 1
+    assert len(sandbox.posts()) == 50

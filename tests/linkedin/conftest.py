@@ -4,6 +4,7 @@ LinkedIn); each test starts from a reset sandbox."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -17,10 +18,17 @@ def sandbox_server() -> Iterator[SandboxServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def sandbox_defaults(sandbox_server: SandboxServer) -> dict[str, Any]:
+    return SandboxControl(sandbox_server.url).app()
+
+
 @pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxControl]:
+def sandbox(sandbox_server: SandboxServer, sandbox_defaults: dict[str, Any]) -> Iterator[SandboxControl]:
+    """The sandbox as LinkedIn is by default: its settings restored, its memory and faults cleared."""
     control = SandboxControl(sandbox_server.url)
     control.reset()
+    control.set_app(**sandbox_defaults)
     yield control
     control.reset()
 

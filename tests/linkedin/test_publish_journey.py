@@ -3,6 +3,7 @@ up with exactly one post per piece of content, showing exactly what the author w
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -80,3 +81,38 @@ async def test_every_text_reaches_linkedin_once_and_as_written(
         assert len(seen.get(urn, [])) == 1
         assert seen[urn][0]["displayed_text"] == shown
     assert len(sandbox.posts()) - before == len(ids)  # nothing extra: no duplicate, no stray post
+
+
+async def test_the_first_comment_follows_the_post_and_a_document_goes_out_as_a_carousel(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await connect(client, alice)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    deck = await client.post("/api/v1/media", files={"file": ("deck.pdf", pdf, "application/pdf")}, headers=alice.auth)
+    item = await approved(
+        client, alice, "Slides from today (PDF) #talk", first_comment="Link in the comments (as promised)",
+        media_id=deck.json()["id"],
+    )  # fmt: skip
+    async with running_engine(settings, sessions):
+        await publish_all(client, alice, [item["id"]])
+        (done,) = (await wait_settled(client, alice, [item["id"]])).values()
+        assert done["state"] == "published", done
+        for _ in range(100):  # the comment is a job of its own, after the post
+            (post,) = sandbox.posts()
+            if post["comments"]:
+                break
+            await asyncio.sleep(0.1)
+    assert post["displayed_text"] == "Slides from today (PDF) #talk"
+    assert post["content"]["media"]["id"].startswith("urn:li:document:")
+    assert post["content"]["media"]["title"] == "deck.pdf"
+    assert post["urn"].startswith("urn:li:ugcPost:")  # documents come back as ugcPost (contract §2.5)
+    (comment,) = post["comment_list"]
+    assert comment == {
+        "author": post["author"],
+        "author_name": "Ada Lovelace",
+        "text": "Link in the comments (as promised)",
+    }

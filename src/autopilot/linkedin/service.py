@@ -411,7 +411,7 @@ async def token_rejected(
     async with sessions() as session, session.begin():
         integration = await integrations.get(session, org_id, integration_id)
         await needs_reconnect(session, integration, str(error), email=bool(settings.smtp_host))
-    raise AuthFailed(str(error))
+    raise AuthFailed(f"{error}; reconnect LinkedIn on the Integrations page")
 
 
 # -- daily budgets ----------------------------------------------------------------------------

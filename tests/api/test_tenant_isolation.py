@@ -38,7 +38,40 @@ async def a_job(_c: httpx.AsyncClient, owner: Account, sessions: async_sessionma
     return str(job_id)
 
 
-FACTORIES: dict[str, Factory] = {"token_id": a_token, "membership_id": a_membership, "job_id": a_job}
+async def a_linkedin_integration(
+    _c: httpx.AsyncClient, owner: Account, sessions: async_sessionmaker[AsyncSession]
+) -> str:
+    """A connected LinkedIn member, as the OAuth callback stores one (no sandbox needed here)."""
+    import uuid
+    from datetime import timedelta
+
+    from autopilot.kit.time import utcnow
+    from autopilot.linkedin.models import Integration
+
+    async with sessions() as session, session.begin():
+        integration = Integration(
+            org_id=uuid.UUID(owner.org_id),
+            member_id=uuid.uuid4().hex[:10],
+            scopes="openid profile w_member_social",
+            access_expires_at=utcnow() + timedelta(days=60),
+            refresh_expires_at=None,
+        )
+        session.add(integration)
+    return str(integration.id)
+
+
+async def a_content(client: httpx.AsyncClient, owner: Account, _s: async_sessionmaker[AsyncSession]) -> str:
+    response = await client.post("/api/v1/content", json={"text": "owned"}, headers=owner.auth)
+    return str(response.json()["id"])
+
+
+FACTORIES: dict[str, Factory] = {
+    "token_id": a_token,
+    "membership_id": a_membership,
+    "job_id": a_job,
+    "integration_id": a_linkedin_integration,
+    "content_id": a_content,
+}
 BODIES = {"PATCH": {"role": "editor"}, "POST": {}, "PUT": {}}
 
 

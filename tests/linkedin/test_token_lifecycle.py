@@ -21,6 +21,7 @@ from autopilot.config import Settings
 from autopilot.kit.db import make_engine, make_sessionmaker
 from autopilot.kit.time import utcnow
 from autopilot.linkedin.models import Integration
+from autopilot.vault.service import count_secrets
 from autopilot.worker import ledger
 from tests.support.accounts import Account, make_account
 from tests.support.databases import redis_or_fail
@@ -243,3 +244,54 @@ async def test_one_refresh_for_50_publishes_on_two_worker_processes(
     assert {i["state"] for i in final.values()} == {"published"}
     assert sandbox.stats()["token_grants"].get("refresh_token", 0) == 1
     assert len(sandbox.posts()) == 50
+
+
+async def test_the_health_check_says_whether_the_connection_works(
+    client: httpx.AsyncClient, alice: Account, sandbox: SandboxControl
+) -> None:
+    connected = await connect(client, alice)
+    checked = await client.post(f"/api/v1/integrations/{connected['id']}/check", headers=alice.auth)
+    assert checked.status_code == 200 and checked.json()["check_ok"] is True
+    sandbox.revoke(connected["member_urn"].rsplit(":", 1)[1])
+    checked = await client.post(f"/api/v1/integrations/{connected['id']}/check", headers=alice.auth)
+    assert checked.json()["check_ok"] is False and "revoked" in checked.json()["check_detail"]
+    assert checked.json()["status"] == "needs_reconnect"
+
+
+async def test_reconnecting_without_a_refresh_token_keeps_the_one_held(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    first = await connect(client, alice)
+    assert first["refresh_expires_at"] is not None
+    sandbox.set_app(refresh_enabled=False)  # this time LinkedIn's answer carries no refresh token
+    again = await connect(client, alice)
+    assert again["id"] == first["id"] and again["refresh_expires_at"] == first["refresh_expires_at"]
+    sandbox.set_app(refresh_enabled=True)  # the refresh grant itself still works for the old token
+    sandbox.expire(first["member_urn"].rsplit(":", 1)[1])
+    await expire_our_copy(settings.sqlalchemy_url)
+    item = await approved(client, alice, "after a refresh with the kept token")
+    async with running_engine(settings, sessions):
+        await publish_all(client, alice, [item["id"]])
+        (done,) = (await wait_settled(client, alice, [item["id"]])).values()
+    assert done["state"] == "published", done
+    assert sandbox.stats()["token_grants"]["refresh_token"] == 1
+
+
+async def test_disconnecting_deletes_the_tokens(
+    client: httpx.AsyncClient, alice: Account, sandbox: SandboxControl, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    connected = await connect(client, alice)
+    async with sessions() as session:
+        before = await count_secrets(session)
+    assert before == 2  # access and refresh, encrypted in the vault
+    gone = await client.delete(f"/api/v1/integrations/{connected['id']}", headers=alice.auth)
+    assert gone.status_code == 200 and gone.json()["status"] == "disconnected"
+    async with sessions() as session:
+        assert await count_secrets(session) == 0
+    item = await approved(client, alice, "nowhere to go")
+    refused = await client.post(f"/api/v1/content/{item['id']}/publish", headers=alice.auth)
+    assert refused.status_code == 409 and "connect" in refused.json()["detail"]

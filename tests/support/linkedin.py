@@ -114,7 +114,12 @@ async def authorize(
     button), and hand the redirect LinkedIn makes back to our callback. Returns the callback's answer."""
     started = await client.post("/api/v1/integrations/linkedin/connect", headers=account.auth)
     assert started.status_code == 200, started.text
-    url = started.json()["authorization_url"]
+    return await client.get(await through_consent(started.json()["authorization_url"], member=member, button=button))
+
+
+async def through_consent(url: str, *, member: str = "Ada Lovelace", button: str = "Allow") -> str:
+    """Open LinkedIn's authorization *url* and press the consent page's button as a member would;
+    the path and query of our callback that LinkedIn sends the browser back to."""
     async with httpx.AsyncClient(follow_redirects=False, timeout=10) as browser:
         page = await browser.get(url)
         if page.status_code == 200:  # the consent page: press the button a member would press
@@ -123,7 +128,7 @@ async def authorize(
             page = await browser.post(action, data=form.submit(button, **{member_field: member}))
         assert page.status_code in (302, 303), page.text[:500]
         back = urlsplit(page.headers["location"])
-    return await client.get(f"{back.path}?{back.query}")
+    return f"{back.path}?{back.query}"
 
 
 async def connect(client: httpx.AsyncClient, account: Account, *, member: str = "Ada Lovelace") -> dict[str, Any]:
@@ -160,14 +165,15 @@ async def wait_settled(
     last: dict[str, dict[str, Any]] = {}
     async with asyncio.timeout(timeout):
         while True:
-            listing = await client.get("/api/v1/content?limit=200", headers=account.auth)
-            for item in listing.json():
-                last[item["id"]] = item
-            for content_id in ids:
-                if content_id not in last:
-                    last[content_id] = (await client.get(f"/api/v1/content/{content_id}", headers=account.auth)).json()
-            if all(last[i]["state"] in DONE for i in ids):
+            waiting = [i for i in ids if last.get(i, {}).get("state") not in DONE]
+            if not waiting:
                 return {i: last[i] for i in ids}
+            for start in range(0, len(waiting), 50):
+                answers = await asyncio.gather(
+                    *(client.get(f"/api/v1/content/{i}", headers=account.auth) for i in waiting[start : start + 50])
+                )
+                for content_id, answer in zip(waiting[start : start + 50], answers, strict=True):
+                    last[content_id] = answer.json()
             await asyncio.sleep(0.2)
 
 

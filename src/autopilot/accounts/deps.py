@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from autopilot.accounts import service
 from autopilot.accounts.service import Caller
-from autopilot.kit.deps import SessionDep
+from autopilot.kit.deps import SessionDep, TransactionsDep
 from autopilot.kit.errors import AppError, Unauthorized
 from autopilot.web.session import LoginRequired
 
@@ -28,6 +28,24 @@ async def current_caller(
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def caller_before_work(
+    transactions: TransactionsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    """The API caller, resolved in a read transaction that ends before the route runs: for routes
+    that open their own short transactions around network calls (a request-long write transaction
+    would hold SQLite's write lock, and the route's own writes would wait for it)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized(
+            "send an access token: Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
+        )
+    async with transactions.read() as session:
+        return await service.authenticate(session, credentials.credentials)
+
+
+CallerBeforeWork = Annotated[Caller, Depends(caller_before_work)]
 
 
 def client_address(request: Request) -> str:

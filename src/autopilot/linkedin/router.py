@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from autopilot.accounts.deps import CurrentCaller
+from autopilot.accounts.deps import CallerBeforeWork, CurrentCaller
 from autopilot.kit.crypto import KeyRing
 from autopilot.kit.deps import SessionDep, SettingsDep, TransactionsDep
 from autopilot.kit.errors import AppError, BadRequest
@@ -108,7 +108,7 @@ async def check(
     integration_id: uuid.UUID,
     request: Request,
     transactions: TransactionsDep,
-    caller: CurrentCaller,
+    caller: CallerBeforeWork,
     settings: SettingsDep,
 ) -> schemas.IntegrationOut:
     """Ask LinkedIn whether the connection works now (its profile endpoint) and record the answer."""

@@ -79,6 +79,11 @@ def redirect_uri(settings: Settings) -> str:
     return settings.public_url + CALLBACK_PATH
 
 
+def sandbox_feed_url(settings: Settings) -> str | None:
+    """The sandbox's member feed (HTML: the posts as members read them); None with real LinkedIn."""
+    return f"{settings.linkedin_urls[1]}/_sandbox/feed" if settings.linkedin_sandbox else None
+
+
 @asynccontextmanager
 async def client(settings: Settings, pool: ClientPool) -> AsyncIterator[LinkedInClient]:
     client_id, client_secret = (

@@ -67,7 +67,9 @@ class SandboxServer:
         os.close(fd)
         self.log_path = Path(name)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
-        command = [sys.executable, "-m", "autopilot.sandbox.linkedin", "--host", "127.0.0.1", "--port", str(self.port)]
+        # The product's own command (`autopilot sandbox linkedin`), as a user would start it.
+        command = [sys.executable, "-m", "autopilot.cli", "sandbox", "linkedin", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [*command, *self.args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT

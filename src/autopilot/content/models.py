@@ -24,7 +24,8 @@ class ContentState(enum.StrEnum):
 
 
 EDITABLE = {ContentState.DRAFT, ContentState.PENDING_APPROVAL, ContentState.APPROVED}
-PUBLISHABLE = {ContentState.APPROVED, ContentState.SCHEDULED, ContentState.FAILED, ContentState.HELD}
+# Publishing again after a failure or a hold replaces the job that failed or waits.
+PUBLISHABLE = {ContentState.APPROVED, ContentState.FAILED, ContentState.HELD}
 
 
 class Content(IdMixin, TimestampMixin, Base):

@@ -174,14 +174,12 @@ async def publish(session: AsyncSession, caller: Caller, content_id: uuid.UUID) 
         session, item, PUBLISHABLE, "it is already being published or was published",
         state=ContentState.SCHEDULED.value, integration_id=integration.id, last_error="",
     )  # fmt: skip
+    if item.publish_job_id is not None:  # a held job of an earlier try must not run beside the new one
+        await ledger.cancel_waiting(session, item.publish_job_id)
     job_id = await ledger.enqueue(
-        session,
-        kind=PUBLISH_KIND,
-        payload={"content_id": str(item.id)},
-        org_id=caller.org_id,
-        dedupe_key=f"publish:{item.id}:{item.attempts}:{utcnow().timestamp()}",
+        session, kind=PUBLISH_KIND, payload={"content_id": str(item.id)}, org_id=caller.org_id,
         max_attempts=PUBLISH_ATTEMPTS,
-    )
+    )  # fmt: skip
     item.publish_job_id = job_id
     await session.flush()
     return item

@@ -368,3 +368,17 @@ async def release_held(session: AsyncSession, *, org_id: uuid.UUID, error_class:
     if result.rowcount and not event.contains(session.sync_session, "after_commit", _wake):  # type: ignore[attr-defined]
         event.listen(session.sync_session, "after_commit", _wake, once=True)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def cancel_waiting(session: AsyncSession, job_id: int) -> bool:
+    """Cancel a job that is not running (scheduled, waiting to retry or held); False if it is running
+    or finished. A running attempt cannot be recalled."""
+    now = utcnow()
+    waiting = (JobStatus.SCHEDULED.value, JobStatus.RETRY_WAIT.value, JobStatus.HELD.value)
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(waiting))
+        .values(status=JobStatus.CANCELLED.value, finished_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

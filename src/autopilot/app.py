@@ -118,6 +118,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.mount("/sandbox/linkedin", linkedin_sandbox(SandboxConfig()))
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        # Browsers ask for it on every page (the sandbox's too): "no icon" rather than a 404 in their console.
+        return Response(status_code=204)
+
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}

@@ -37,8 +37,26 @@ class Domain:
     listeners: tuple[str, ...] = ()  # "module:factory(settings) -> Listener" of engine outcomes
 
 
+# The entries' order is the order of the tabs in the app shell.
 DOMAINS: tuple[Domain, ...] = (
     Domain("home", pages="autopilot.home.pages:router", nav="autopilot.home.pages:NAV"),
+    Domain(
+        "content",
+        models="autopilot.content.models",
+        router="autopilot.content.router:router",
+        pages="autopilot.content.pages:router",
+        nav="autopilot.content.pages:NAV",
+        job_modules=("autopilot.content.tasks",),
+        listeners=("autopilot.content.service:publish_outcomes",),
+    ),
+    Domain(
+        "linkedin",
+        models="autopilot.linkedin.models",
+        router="autopilot.linkedin.router:router",
+        pages="autopilot.linkedin.pages:router",
+        nav="autopilot.linkedin.pages:NAV",
+        job_modules=("autopilot.linkedin.tasks",),
+    ),
     Domain(
         "jobs",
         models="autopilot.worker.models",  # the ledger's tables belong to the engine
@@ -60,23 +78,6 @@ DOMAINS: tuple[Domain, ...] = (
         router="autopilot.notifications.router:router",
         job_modules=("autopilot.notifications.tasks",),
         listeners=("autopilot.notifications.service:engine_alerts",),
-    ),
-    Domain(
-        "linkedin",
-        models="autopilot.linkedin.models",
-        router="autopilot.linkedin.router:router",
-        pages="autopilot.linkedin.pages:router",
-        nav="autopilot.linkedin.pages:NAV",
-        job_modules=("autopilot.linkedin.tasks",),
-    ),
-    Domain(
-        "content",
-        models="autopilot.content.models",
-        router="autopilot.content.router:router",
-        pages="autopilot.content.pages:router",
-        nav="autopilot.content.pages:NAV",
-        job_modules=("autopilot.content.tasks",),
-        listeners=("autopilot.content.service:publish_outcomes",),
     ),
 )
 

@@ -11,11 +11,7 @@ import httpx
 from itsdangerous import TimestampSigner
 
 from autopilot.config import Settings
-from tests.support.accounts import Account
-
-
-def csrf_of(page: httpx.Response) -> str:
-    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+from tests.support.accounts import Account, csrf_of, log_in_with_the_form
 
 
 def cookie_contents(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -24,15 +20,6 @@ def cookie_contents(client: httpx.AsyncClient) -> dict[str, Any]:
     payload = raw.split(".")[0]
     data: dict[str, Any] = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
     return data
-
-
-async def log_in_with_the_form(client: httpx.AsyncClient, account: Account) -> str:
-    before = csrf_of(await client.get("/login"))
-    answer = await client.post(
-        "/login", data={"email": account.email, "password": account.password, "csrf_token": before}
-    )
-    assert answer.status_code == 303 and answer.headers["location"] == "/"
-    return before
 
 
 async def test_the_web_cookie_token_is_refused_by_the_api(client: httpx.AsyncClient, alice: Account) -> None:

@@ -45,7 +45,8 @@ FAULTS = [
 async def publish_under_faults(
     client: httpx.AsyncClient, account: Account, sandbox: SandboxControl, settle: Any
 ) -> None:
-    sandbox.set_app(member_daily_quota=100_000)
+    # LinkedIn sends no Retry-After (we then wait 60 s); here it says 2 s, to keep the test short.
+    sandbox.set_app(member_daily_quota=100_000, send_retry_after=True, retry_after_s=2)
     await connect(client, account)
     texts = {f"Post {n} of the storm (with a parenthesis) #resilience": n for n in range(PUBLISHES)}
     ids = {}

@@ -33,3 +33,18 @@ async def make_account(client: httpx.AsyncClient, email: str, org: str = "Acme",
     token = login.json()["access_token"]
     me = (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
     return Account(email, PASSWORD, token, me["organization"]["id"], me["user"]["id"])
+
+
+def csrf_of(page: httpx.Response) -> str:
+    """The CSRF token of a page's forms."""
+    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+async def log_in_with_the_form(client: httpx.AsyncClient, account: Account) -> str:
+    """Log in through the web form (the session cookie stays in *client*); the token seen before."""
+    before = csrf_of(await client.get("/login"))
+    answer = await client.post(
+        "/login", data={"email": account.email, "password": account.password, "csrf_token": before}
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    return before

@@ -101,6 +101,7 @@ class ServerProcess:
             AUTOPILOT_DATA_DIR=str(data_dir),
             AUTOPILOT_HOST="127.0.0.1",
             AUTOPILOT_PORT=str(self.port),
+            AUTOPILOT_BASE_URL=self.base_url,  # where browsers reach it: OAuth redirects come back here
             AUTOPILOT_LOG_JSON="true",
         )
         env.update(self.overrides)

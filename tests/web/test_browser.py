@@ -9,73 +9,39 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import (
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    Playwright,
-    Request,
-    Response,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.support.recorder import REPO, free_port, wait_http
+from tests.support.browser import (
+    CHROMIUM_FLAGS,
+    HEIGHT,
+    IN_CI,
+    REPORT_CSP_VIOLATIONS,
+    VENDOR_SWAGGER,
+    WIDTH,
+    Problems,
+    assert_fits_width,
+    assert_tall_enough,
+    chromium_or_skip,
+)
+from tests.support.recorder import free_port, wait_http
 
 pytestmark = pytest.mark.browser
 
-WIDTH, HEIGHT = 390, 844
-MIN_TAP = 44  # px: the smallest comfortable touch target
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Built by `make assets` (npm); not part of the source tree.
-VENDOR_HTMX = REPO / "src" / "autopilot" / "web" / "static" / "vendor" / "htmx.min.js"
-VENDOR_SWAGGER = VENDOR_HTMX.with_name("swagger-ui-bundle.js")
-# Reports every Content-Security-Policy violation to the console (Chromium logs most of them itself).
-REPORT_CSP_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (e) => {
-  console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`);
-});
-"""
-NAV_LABELS = ["Calendar", "Approvals", "Inbox", "Leads", "Analytics", "Integrations", "Jobs", "Settings"]
+NAV_LABELS = ["Calendar", "Approvals", "Inbox", "Leads", "Analytics", "Posts", "Integrations", "Jobs", "Settings"]
 PASSWORD = "correct horse battery staple"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def find_chromium() -> str | None:
-    real = Path("/usr/lib/chromium/chromium")
-    if real.exists():
-        return str(real)
-    return shutil.which("chromium")
 
 
 @pytest.fixture(scope="module")
 def chromium_path() -> str:
-    path = find_chromium()
-    if path is None:
-        why = "Chromium is not installed (/usr/lib/chromium/chromium or `chromium` on PATH; `make chromium`)"
-        if IN_CI:
-            pytest.fail(f"{why}: the browser tests are required under CI=true")
-        pytest.skip(why)
-    return path
+    return chromium_or_skip()
 
 
 def _autopilot_command(*args: str) -> list[str]:
@@ -141,29 +107,6 @@ def playwright() -> Iterator[Playwright]:
         yield pw
 
 
-@dataclass
-class Problems:
-    """What went wrong in the page besides the assertions: script errors and failed loads."""
-
-    base: str
-    errors: list[str] = field(default_factory=list)
-
-    def on_response(self, response: Response) -> None:
-        url = response.url
-        if not url.startswith(self.base) or response.request.resource_type == "document":
-            return  # pages may answer 4xx on purpose (a wrong password is a 401)
-        if response.status >= 400 and not ("/static/vendor/" in url and not VENDOR_HTMX.exists()):
-            self.errors.append(f"{response.status} {url}")
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or "Refused to" in message.text:
-            self.errors.append(f"CSP: {message.text}")
-
-    def on_request(self, request: Request) -> None:
-        if not request.url.startswith((self.base, "data:", "blob:")):
-            self.errors.append(f"request outside the app: {request.url}")
-
-
 @pytest.fixture
 def context(playwright: Playwright, chromium_path: str, server: str, tmp_path: Path) -> Iterator[BrowserContext]:
     """A fresh browser profile per test at a phone's size, with the browser clock in Sao Paulo."""
@@ -197,17 +140,6 @@ def page(context: BrowserContext, server: str) -> Iterator[Page]:
 
 def unique_email() -> str:
     return f"asha-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def assert_fits_width(page: Page) -> None:
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= WIDTH, f"{page.url} scrolls sideways: {scroll_width}px wide at {WIDTH}px"
-
-
-def assert_tall_enough(page: Page, locator_name: str, height: float | None) -> None:
-    assert height is not None and height >= MIN_TAP, (
-        f"{locator_name} on {page.url} is {height}px tall; touch targets need at least {MIN_TAP}px"
-    )
 
 
 def log_in(page: Page, server: str, email: str, password: str) -> None:

@@ -12,18 +12,13 @@ from autopilot.accounts import schemas, service
 from autopilot.accounts.deps import MaybeCaller, PageCaller, client_address
 from autopilot.accounts.models import TokenKind
 from autopilot.kit.deps import SessionDep, SettingsDep, TransactionsDep
-from autopilot.kit.errors import AppError, describe_validation
+from autopilot.kit.errors import AppError
 from autopilot.web.session import CsrfChecked, rotate_csrf_token
-from autopilot.web.templating import Nav, refuse, render, zone_names
+from autopilot.web.templating import Nav, readable, refuse, render, zone_names
 
 router = APIRouter(include_in_schema=False)
 NAV = [Nav("settings", "Settings", "/settings")]
 Field = Annotated[str, Form()]
-
-
-def _readable(exc: ValidationError) -> str:
-    _sentence, fields = describe_validation(exc.errors())
-    return "; ".join(f"{f['field'].replace('_', ' ')}: {f['message']}" for f in fields)
 
 
 def _start_web_session(request: Request, raw_token: str) -> RedirectResponse:
@@ -58,7 +53,7 @@ async def signup(
         )
         await service.signup(tx, settings, **body.model_dump())
     except ValidationError as exc:
-        raise refuse(request, "signup.html", 422, zones=zone_names(), form=form, error=_readable(exc)) from exc
+        raise refuse(request, "signup.html", 422, zones=zone_names(), form=form, error=readable(exc)) from exc
     except AppError as exc:
         raise refuse(request, "signup.html", exc.status, zones=zone_names(), form=form, error=exc.detail) from exc
     # The same page whether or not the e-mail had an account (no enumeration): log in next.
@@ -92,7 +87,7 @@ async def login(
             kind=TokenKind.WEB,  # the cookie's token opens pages only, never the API
         )
     except ValidationError as exc:
-        raise refuse(request, "login.html", 422, form={"email": email}, error=_readable(exc)) from exc
+        raise refuse(request, "login.html", 422, form={"email": email}, error=readable(exc)) from exc
     except AppError as exc:
         raise refuse(request, "login.html", exc.status, form={"email": email}, error=exc.detail) from exc
     return _start_web_session(request, issued.raw)
@@ -124,7 +119,7 @@ async def save_settings(
         body = schemas.ProfileIn(name=name, timezone=timezone or None)
     except ValidationError as exc:
         raise refuse(
-            request, "settings.html", 422, caller=caller, zones=zone_names(), active="settings", error=_readable(exc)
+            request, "settings.html", 422, caller=caller, zones=zone_names(), active="settings", error=readable(exc)
         ) from exc
     await service.update_profile(session, caller, name=body.name, timezone=body.timezone)
     return render(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, Form
 
 from autopilot.accounts.deps import CurrentCaller
 from autopilot.content import schemas, service
@@ -30,11 +30,13 @@ def _out(item: Content) -> schemas.ContentOut:
 
 @router.post("/media", status_code=201, responses=problems(413, 422))
 async def upload_media(
-    session: SessionDep, caller: CurrentCaller, file: Annotated[UploadFile, File(description="JPEG, PNG, GIF or PDF")]
+    session: SessionDep,
+    caller: CurrentCaller,
+    form: Annotated[schemas.MediaUpload, Form(media_type="multipart/form-data")],
 ) -> schemas.MediaOut:
     """Upload an image (JPEG, PNG, GIF; fewer than 36,152,320 pixels) or a PDF document (up to 100 MB)."""
-    data = await file.read()
-    item = await service.upload_media(session, caller, file.filename or "upload", data)
+    data = await form.file.read()
+    item = await service.upload_media(session, caller, form.file.filename or "upload", data)
     return schemas.MediaOut.model_validate(item)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopilot.kit.inputs import Input
@@ -15,6 +16,12 @@ class ContentIn(Input):
     integration_id: uuid.UUID | None = Field(
         default=None, description="The LinkedIn account to publish with; default: the organization's connected one"
     )
+
+
+class MediaUpload(Input):
+    """A multipart form with one file (JPEG, PNG, GIF or PDF)."""
+
+    file: UploadFile = Field(description="JPEG, PNG or GIF under 36,152,320 pixels, or a PDF up to 100 MB")
 
 
 class MediaOut(BaseModel):

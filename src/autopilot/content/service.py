@@ -79,6 +79,7 @@ def validate_text(text: str) -> None:
 
 
 async def upload_media(session: AsyncSession, caller: Caller, filename: str, data: bytes) -> Media:
+    filename = "".join(c for c in filename if c.isprintable())[:255] or "upload"  # no NUL or controls
     checked = media_checks.check(filename, data)
     item = Media(
         org_id=caller.org_id,

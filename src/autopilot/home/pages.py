@@ -18,7 +18,6 @@ COMING = {
     "inbox": ("Inbox", "Messages from WhatsApp, e-mail, Instagram and LinkedIn, with drafted replies."),
     "leads": ("Leads", "People whose engagement looks like buying interest."),
     "analytics": ("Analytics", "Which posts and times work for you."),
-    "integrations": ("Integrations", "Connect LinkedIn and your messaging channels."),
 }
 NAV = [Nav(key, label, f"/{key}") for key, (label, _blurb) in COMING.items()]
 

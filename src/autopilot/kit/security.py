@@ -20,20 +20,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autopilot.kit.errors import unexpected_error
 
-PAGE_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def page_policy(*form_targets: str) -> str:
+    """The policy of an HTML document; *form_targets* are origins besides this one that a form of
+    the page may lead to, e.g. the OAuth provider a form's redirect goes to (browsers check
+    form-action on redirects too)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            " ".join(["form-action 'self'", *form_targets]),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+PAGE_POLICY = page_policy()
 LOCKED_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
-from autopilot.kit.errors import Answered
-from autopilot.kit.time import iana_zones
+from autopilot.kit.errors import Answered, describe_validation
+from autopilot.kit.time import as_utc, iana_zones
 from autopilot.web.session import csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def local_time(value: datetime, zone: str) -> str:
+    """An instant as the user reads it: in their time zone, to the minute (`{{ t|local(zone) }}`)."""
+    return as_utc(value).astimezone(ZoneInfo(zone or "UTC")).strftime(f"%Y-%m-%d %H:%M {zone or 'UTC'}")
+
+
+templates.env.filters["local"] = local_time
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,12 @@ def refuse(request: Request, name: str, status_code: int, **context: Any) -> Ans
     """The page *name* shown again with an error: raise it, and the request's changes are rolled back."""
     response = render(request, name, status_code, **context)
     return Answered(response, str(context.get("error", "")))
+
+
+def readable(exc: ValidationError) -> str:
+    """A form's validation errors as one line a person reads ("first comment: ...; text: ...")."""
+    _sentence, fields = describe_validation(exc.errors())
+    return "; ".join(f"{f['field'].replace('_', ' ')}: {f['message']}" for f in fields)
 
 
 def zone_names() -> list[str]:

@@ -39,6 +39,7 @@ class SandboxConfig:
     # Other endpoints: name -> (per member, per app) a day; an endpoint not named here is unlimited.
     endpoint_quotas: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     send_retry_after: bool = False  # LinkedIn documents no Retry-After (§6, §11.8)
+    retry_after_s: int = 60  # the value sent when send_retry_after is on
     access_ttl_s: int = 5_183_999
     refresh_ttl_s: int = 31_535_999  # absolute: refreshing never extends it (§1.5)
     post_urn_kind: Literal["auto", "share", "ugcPost"] = "auto"

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from autopilot.sandbox.linkedin.faults import rule_from_json
 from autopilot.sandbox.linkedin.state import Comment, Member, Post, Reaction, SandboxState
-from autopilot.sandbox.linkedin.web import state_of
+from autopilot.sandbox.linkedin.web import state_of, styled_page
 
 router = APIRouter(prefix="/_sandbox")
 REACTION_TYPES = ("LIKE", "PRAISE", "EMPATHY", "INTEREST", "APPRECIATION", "ENTERTAINMENT")
@@ -225,6 +225,13 @@ async def add_impressions(urn: str, request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
+FEED_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:36rem;margin:0 auto;padding:1rem;background:#f4f2ee}"
+    "article{background:#fff;border-radius:8px;padding:1rem;margin:0 0 1rem}"
+    ".text{white-space:pre-wrap;overflow-wrap:anywhere}footer{color:#666;font-size:.85rem}"
+)
+
+
 @router.get("/feed", response_class=HTMLResponse)
 async def feed(request: Request) -> HTMLResponse:
     """Every member's live posts as a member would read them (escaped, newlines kept)."""
@@ -243,11 +250,4 @@ async def feed(request: Request) -> HTMLResponse:
             f" · <code>{html.escape(post.urn)}</code></footer></article>"
         )
     body = "".join(cards) or "<p>No posts yet.</p>"
-    return HTMLResponse(
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width, initial-scale=1">'
-        "<title>LinkedIn (Sandbox) feed</title><style>body{font-family:system-ui,sans-serif;max-width:36rem;"
-        "margin:0 auto;padding:1rem;background:#f4f2ee}article{background:#fff;border-radius:8px;padding:1rem;"
-        "margin:0 0 1rem}.text{white-space:pre-wrap;overflow-wrap:anywhere}footer{color:#666;font-size:.85rem}"
-        f"</style></head><body><h1>LinkedIn (Sandbox) feed</h1>{body}</body></html>"
-    )
+    return styled_page("LinkedIn (Sandbox) feed", FEED_STYLE, f"<h1>LinkedIn (Sandbox) feed</h1>{body}")

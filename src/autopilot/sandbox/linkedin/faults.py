@@ -117,7 +117,7 @@ class FaultMiddleware:
             }[rule.fault]  # fmt: skip
             headers = [(b"content-type", b"application/json")]
             if rule.fault == "rate_limit" and self.state.config.send_retry_after:
-                headers.append((b"retry-after", b"60"))
+                headers.append((b"retry-after", str(self.state.config.retry_after_s).encode()))
             body = json.dumps({"status": status, "code": code, "message": message}).encode()
             headers.append((b"content-length", str(len(body)).encode()))
             await counting_send({"type": "http.response.start", "status": status, "headers": headers})

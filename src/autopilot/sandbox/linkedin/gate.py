@@ -108,5 +108,5 @@ def throttled(state: SandboxState) -> LinkedInError:
     """429 as §6 expects it; Retry-After only when the app is set to send one (LinkedIn documents none)."""
     error = api_error(429, "TOO_MANY_REQUESTS", THROTTLED)
     if state.config.send_retry_after:
-        error.headers["Retry-After"] = "60"
+        error.headers["Retry-After"] = str(state.config.retry_after_s)
     return error

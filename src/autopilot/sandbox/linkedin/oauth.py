@@ -17,7 +17,7 @@ from jwt.algorithms import RSAAlgorithm
 from autopilot.sandbox.linkedin.errors import LinkedInError, oauth_error
 from autopilot.sandbox.linkedin.gate import bearer_token
 from autopilot.sandbox.linkedin.state import AccessToken, AuthCode, Consent, Member, RefreshGrant, SandboxState
-from autopilot.sandbox.linkedin.web import base_of, state_of
+from autopilot.sandbox.linkedin.web import base_of, state_of, styled_page
 
 router = APIRouter()
 
@@ -32,16 +32,14 @@ BAD_CODE = (
 BAD_REFRESH = "The provided authorization grant or refresh token is invalid, expired or revoked"
 
 
+PAGE_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}"
+    "button{padding:.5rem 1.2rem;margin-right:.5rem}input{padding:.4rem;width:100%}"
+)
+
+
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)} | LinkedIn (Sandbox)</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}"
-        "button{padding:.5rem 1.2rem;margin-right:.5rem}input{padding:.4rem;width:100%}</style>"
-        f"</head><body>{body}</body></html>",
-        status_code=status,
-    )
+    return styled_page(f"{title} | LinkedIn (Sandbox)", PAGE_STYLE, body, status)
 
 
 def _redirect_allowed(state: SandboxState, redirect_uri: str) -> bool:

@@ -295,3 +295,31 @@ async def test_disconnecting_deletes_the_tokens(
     item = await approved(client, alice, "nowhere to go")
     refused = await client.post(f"/api/v1/content/{item['id']}/publish", headers=alice.auth)
     assert refused.status_code == 409 and "connect" in refused.json()["detail"]
+
+
+async def test_our_daily_post_budget_holds_the_rest_until_midnight_utc(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await connect(client, alice)
+    ids = [(await approved(client, alice, f"budget {n}"))["id"] for n in range(3)]
+    tight = settings.model_copy(update={"linkedin_member_daily_posts": 2})
+    async with running_engine(tight, sessions):
+        await publish_all(client, alice, ids)
+        async with asyncio.timeout(30):
+            while len(sandbox.posts()) < 2:
+                await asyncio.sleep(0.1)
+            while True:
+                jobs = (await client.get("/api/v1/jobs?kind=content.publish", headers=alice.auth)).json()["items"]
+                waiting = [j for j in jobs if j["status"] == "retry_wait"]
+                if waiting:
+                    break
+                await asyncio.sleep(0.1)
+    (job,) = waiting
+    assert job["error_class"] == "rate_limited" and "resets at midnight UTC" in job["last_error"]
+    midnight = (utcnow() + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert abs((datetime.fromisoformat(job["run_at"]) - midnight).total_seconds()) < 1
+    assert len(sandbox.posts()) == 2  # the third call never reached LinkedIn

@@ -42,7 +42,6 @@ def celery_env(postgres: str, sandbox_url: str, directory: Path) -> dict[str, st
         "AUTOPILOT_LINKEDIN_AUTH_URL": sandbox_url,
         "AUTOPILOT_LINKEDIN_API_URL": sandbox_url,
         "AUTOPILOT_LINKEDIN_MEMBER_DAILY_POSTS": "100000",
-        "AUTOPILOT_LINKEDIN_TIMEOUT_S": "5",
         "AUTOPILOT_LOG_LEVEL": "WARNING",
     }
 

@@ -26,7 +26,7 @@ from autopilot.web.templating import Nav, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [Nav("integrations", "Integrations", "/integrations")]
-PAGE = "/integrations"  # where the OAuth callback brings the browser back (router.RETURN_PAGES)
+PAGE = "/integrations"  # where the OAuth callback brings the browser back (the connect route accepts only this one)
 EXPIRY_WARNING_DAYS = 14
 DONE = {"checked": "Checked with LinkedIn just now.", "disconnected": "Disconnected. Its tokens were deleted."}
 CAPABILITIES = (

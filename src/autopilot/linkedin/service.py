@@ -339,8 +339,12 @@ async def access_token(
     (or when LinkedIn just said it expired: *force_refresh*). Raises AuthFailed when a person must
     reconnect. Each step is its own short transaction; the refresh holds the integration's lock."""
     async with sessions() as session, session.begin():
-        integration = await integrations.get(session, org_id, integration_id)
+        # The token first, then its expiry: under READ COMMITTED (PostgreSQL) a refresh committing
+        # between the two reads then shows an old token with a new expiry (used, LinkedIn says
+        # 401, and the newer token is found), never a new token with an old expiry, which would
+        # be taken for stale and refreshed a second time.
         token = await find_secret(session, ring, org_id, _secret(integration_id, "access"))
+        integration = await integrations.get(session, org_id, integration_id)
         fresh = integration.access_expires_at - utcnow() > REFRESH_MARGIN and not force_refresh
         if unless_expiry_after is not None and integration.access_expires_at > unless_expiry_after:
             fresh = True  # refreshed since the caller planned this refresh

@@ -83,7 +83,8 @@ def _check_author(caller: Caller, author: str) -> None:
             {"inputPath": {"fieldPath": "/author"}},
         )  # fmt: skip
     if author != caller.member.urn:
-        # Assumed (§10.6: "not observed"); the body is the one LinkedIn is widely reported to send.
+        # Assumed (§10.6: "not observed"). The body is how LinkedIn is said to answer this; it is not in
+        # the contract we hold and was written from memory: uncertain in shape, certain only in the 403.
         raise LinkedInError(
             403,
             {

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     linkedin_member_daily_posts: int = 150
     linkedin_app_daily_calls: int = 100_000
     linkedin_timeout_s: float = 20.0
+    # Scheduling. A post that could not start within this long after its slot (an outage) is marked
+    # missed and its owner told, rather than published hours late; after this grace, an account
+    # whose newer post is due too publishes only the newest (no burst of old posts).
+    schedule_catch_up_s: int = Field(default=7200, ge=0)
+    schedule_late_grace_s: int = Field(default=300, ge=0)
 
     @field_validator("data_dir")
     @classmethod

@@ -50,6 +50,14 @@ DOMAINS: tuple[Domain, ...] = (
         listeners=("autopilot.content.service:publish_outcomes",),
     ),
     Domain(
+        "scheduling",
+        models="autopilot.scheduling.models",
+        router="autopilot.scheduling.router:router",
+        pages="autopilot.scheduling.pages:router",
+        nav="autopilot.scheduling.pages:NAV",
+        job_modules=("autopilot.scheduling.tasks",),
+    ),
+    Domain(
         "linkedin",
         models="autopilot.linkedin.models",
         router="autopilot.linkedin.router:router",

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -324,6 +324,12 @@ async def set_operator(session: AsyncSession, email: str, *, operator: bool) -> 
 async def owner_contacts(session: AsyncSession, org_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
     """(user id, e-mail) of each owner of the organization, for alerts."""
     return [(owner.id, owner.email) for owner in await memberships.owners(session, org_id)]
+
+
+async def timezone_of(session: AsyncSession, user_id: uuid.UUID | None) -> str:
+    """The IANA zone a user chose (UTC for an unknown user)."""
+    zone = await session.scalar(select(User.timezone).where(User.id == user_id)) if user_id else None
+    return zone or "UTC"
 
 
 async def list_members(session: AsyncSession, caller: Caller) -> list[tuple[Membership, User]]:

@@ -11,7 +11,8 @@ from autopilot.kit.db import Base, IdMixin, TimestampMixin
 
 
 class ContentState(enum.StrEnum):
-    """The publish state machine of DESIGN.md (scheduling and approval requests come later)."""
+    """The publish state machine of DESIGN.md. `scheduled` means a job waits to publish it (now or
+    at its slot); scheduled content that is edited keeps its slot but loses its approval."""
 
     DRAFT = "draft"
     PENDING_APPROVAL = "pending_approval"
@@ -21,11 +22,14 @@ class ContentState(enum.StrEnum):
     PUBLISHED = "published"
     HELD = "held"  # waiting for a person: reconnect, a retired API version, a duplicate to review
     FAILED = "failed"  # will not be retried on its own; the reason says why
+    MISSED = "missed"  # its slot passed outside the catch-up window (an outage): not published
 
 
 EDITABLE = {ContentState.DRAFT, ContentState.PENDING_APPROVAL, ContentState.APPROVED}
-# Publishing again after a failure or a hold replaces the job that failed or waits.
-PUBLISHABLE = {ContentState.APPROVED, ContentState.FAILED, ContentState.HELD}
+# Publishing (or queueing) again after a failure, a hold or a missed slot replaces the earlier job.
+PUBLISHABLE = {ContentState.APPROVED, ContentState.FAILED, ContentState.HELD, ContentState.MISSED}
+# What a person may still change: the text of anything not yet on its way to LinkedIn.
+REVISABLE = {*EDITABLE, ContentState.SCHEDULED, ContentState.HELD, ContentState.FAILED, ContentState.MISSED}
 
 
 class Content(IdMixin, TimestampMixin, Base):

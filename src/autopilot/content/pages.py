@@ -36,6 +36,7 @@ LABELS = {
     ContentState.PUBLISHED: "Published",
     ContentState.HELD: "On hold",
     ContentState.FAILED: "Failed",
+    ContentState.MISSED: "Missed its slot",
 }
 TONES = {  # the badge's colour: green done, amber in progress, red needs a person, grey not yet
     ContentState.PUBLISHED: "good",
@@ -43,9 +44,10 @@ TONES = {  # the badge's colour: green done, amber in progress, red needs a pers
     ContentState.PUBLISHING: "busy",
     ContentState.HELD: "bad",
     ContentState.FAILED: "bad",
+    ContentState.MISSED: "bad",
 }
 IN_FLIGHT = {ContentState.SCHEDULED, ContentState.PUBLISHING}  # the list refreshes itself meanwhile
-RETRYABLE = {ContentState.APPROVED, ContentState.FAILED, ContentState.HELD}
+RETRYABLE = {ContentState.APPROVED, ContentState.FAILED, ContentState.HELD, ContentState.MISSED}
 DONE = {
     "created": "Draft saved. Approve it, then publish.",
     "approved": "Approved: it can be published now.",

@@ -57,6 +57,15 @@ async def get_content(content_id: uuid.UUID, session: SessionDep, caller: Curren
     return _out(await service.get(session, caller, content_id))
 
 
+@router.patch("/content/{content_id}", responses=problems(404, 409, 422))
+async def revise_content(
+    content_id: uuid.UUID, data: schemas.ContentEdit, session: SessionDep, caller: CurrentCaller
+) -> schemas.ContentOut:
+    """Change the text or first comment. The approval is withdrawn: approved content goes back to
+    draft; scheduled content keeps its slot and is held there unless approved again before it."""
+    return _out(await service.revise(session, caller, content_id, data))
+
+
 @router.post("/content/{content_id}/approve", responses=problems(403, 409))
 async def approve_content(content_id: uuid.UUID, session: SessionDep, caller: CurrentCaller) -> schemas.ContentOut:
     return _out(await service.approve(session, caller, content_id))

@@ -18,6 +18,13 @@ class ContentIn(Input):
     )
 
 
+class ContentEdit(Input):
+    """Only the fields given change. An edit withdraws the approval (scheduled content keeps its slot)."""
+
+    text: str | None = Field(default=None, max_length=20_000)
+    first_comment: str | None = Field(default=None, max_length=1250)
+
+
 class MediaUpload(Input):
     """A multipart form with one file (JPEG, PNG, GIF or PDF)."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import update
@@ -25,8 +26,8 @@ from autopilot.accounts.models import Role
 from autopilot.accounts.service import Caller
 from autopilot.config import Settings
 from autopilot.content import media as media_checks
-from autopilot.content.models import EDITABLE, PUBLISHABLE, Content, ContentState, Media
-from autopilot.content.schemas import ContentIn
+from autopilot.content.models import EDITABLE, PUBLISHABLE, REVISABLE, Content, ContentState, Media
+from autopilot.content.schemas import ContentEdit, ContentIn
 from autopilot.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from autopilot.kit.repository import TenantRepository
 from autopilot.kit.time import utcnow
@@ -139,17 +140,56 @@ async def _move(
 
 
 async def approve(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> Content:
+    """Approve a draft; scheduled (or held, failed, missed) content that was edited after its
+    approval is approved again where it stands — scheduled content keeps its slot."""
     item = await contents.get(session, caller.org_id, content_id)
     if caller.role not in APPROVERS:
         raise Forbidden("only an owner, an admin or an approver can approve content")
     validate_text(item.text)
-    return await _move(
-        session, item, EDITABLE, "only a draft can be approved", state=ContentState.APPROVED.value,
-        approved_by=caller.user.id, approved_at=utcnow(),
+    approval = {"approved_by": caller.user.id, "approved_at": utcnow()}
+    if item.state in EDITABLE:
+        return await _move(
+            session, item, EDITABLE, "only a draft can be approved", state=ContentState.APPROVED.value, **approval
+        )
+    if item.state not in REVISABLE or item.approved_at is not None:
+        raise Conflict(f"this content is {item.state}: it is already approved or on its way to LinkedIn")
+    keeps = ContentState.SCHEDULED if item.state == ContentState.SCHEDULED else ContentState.APPROVED
+    return await _guarded(session, item, "it changed meanwhile; reload it", state=keeps.value, **approval)
+
+
+async def revise(session: AsyncSession, caller: Caller, content_id: uuid.UUID, data: ContentEdit) -> Content:
+    """Change the text of content not yet on its way to LinkedIn. An approval does not survive an
+    edit: approved content goes back to draft; scheduled content keeps its slot but must be approved
+    again before it (otherwise it is held at the slot, never published unapproved)."""
+    item = await contents.get(session, caller.org_id, content_id)
+    if item.state not in REVISABLE:
+        raise Conflict(f"this content is {item.state}: it can no longer be changed")
+    text = data.text if data.text is not None else item.text
+    validate_text(text)
+    state = ContentState.DRAFT.value if item.state == ContentState.APPROVED else item.state
+    return await _guarded(
+        session, item, "it changed meanwhile; reload it", state=state, text=text, version=item.version + 1,
+        first_comment=data.first_comment if data.first_comment is not None else item.first_comment,
+        approved_by=None, approved_at=None,
     )  # fmt: skip
 
 
-async def _publishing_integration(session: AsyncSession, caller: Caller, item: Content) -> Integration:
+async def _guarded(session: AsyncSession, item: Content, refusal: str, **values: Any) -> Content:
+    """Change *item* only if nobody changed it since it was read (same state, same version)."""
+    result = await session.execute(
+        update(Content)
+        .where(Content.id == item.id, Content.state == item.state, Content.version == item.version)
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await session.refresh(item)
+        raise Conflict(f"this content is {item.state}: {refusal}")
+    await session.refresh(item)
+    return item
+
+
+async def publishing_integration(session: AsyncSession, caller: Caller, item: Content) -> Integration:
     if item.integration_id is not None:
         integration = await linkedin.integrations.get(session, caller.org_id, item.integration_id)
     else:
@@ -166,24 +206,87 @@ async def _publishing_integration(session: AsyncSession, caller: Caller, item: C
 
 async def publish(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> Content:
     """Publish approved content now, through the job engine (one job per request that wins)."""
+    return await start_publication(session, caller, content_id, kind=PUBLISH_KIND)
+
+
+async def start_publication(
+    session: AsyncSession,
+    caller: Caller,
+    content_id: uuid.UUID,
+    *,
+    kind: str,
+    run_at: datetime | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Content:
+    """Put approved content on its way: state `scheduled` and a job of *kind* at *run_at* (now by
+    default) in the same transaction. Exactly one of concurrent callers wins; the others get 409."""
     item = await contents.get(session, caller.org_id, content_id)
     if item.state not in PUBLISHABLE or item.approved_at is None:
-        raise Conflict(f"this content is {item.state}: only approved content can be published")
+        raise Conflict(f"this content is {item.state}: only approved content can be published or scheduled")
     validate_text(item.text)
-    integration = await _publishing_integration(session, caller, item)
+    integration = await publishing_integration(session, caller, item)
     item = await _move(
-        session, item, PUBLISHABLE, "it is already being published or was published",
+        session, item, PUBLISHABLE, "it is already scheduled, being published or was published",
         state=ContentState.SCHEDULED.value, integration_id=integration.id, last_error="",
     )  # fmt: skip
     if item.publish_job_id is not None:  # a held job of an earlier try must not run beside the new one
         await ledger.cancel_waiting(session, item.publish_job_id)
+    return await _enqueue(session, item, kind, run_at, payload)
+
+
+async def _enqueue(
+    session: AsyncSession, item: Content, kind: str, run_at: datetime | None, payload: dict[str, Any] | None
+) -> Content:
     job_id = await ledger.enqueue(
-        session, kind=PUBLISH_KIND, payload={"content_id": str(item.id)}, org_id=caller.org_id,
-        max_attempts=PUBLISH_ATTEMPTS,
+        session, kind=kind, payload={"content_id": str(item.id), **(payload or {})}, org_id=item.org_id,
+        run_at=run_at, max_attempts=PUBLISH_ATTEMPTS,
     )  # fmt: skip
     item.publish_job_id = job_id
     await session.flush()
     return item
+
+
+async def move_publication(
+    session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, *, kind: str, run_at: datetime,
+    payload: dict[str, Any] | None = None,
+) -> Content:  # fmt: skip
+    """Give scheduled content a new time: its waiting job is cancelled (guarded: a job already
+    claimed cannot be) and a new one planned, in one transaction."""
+    item = await contents.get(session, org_id, content_id)
+    if item.state != ContentState.SCHEDULED or item.publish_job_id is None:
+        raise Conflict(f"this content is {item.state}: only scheduled content can be moved")
+    if not await ledger.cancel_waiting(session, item.publish_job_id):
+        raise Conflict("this content is being published right now: it can no longer be moved")
+    return await _enqueue(session, item, kind, run_at, payload)
+
+
+async def withdraw(session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID) -> Content:
+    """Take scheduled content off its way: back to approved (or draft, if its approval was lost)."""
+    item = await contents.get(session, org_id, content_id)
+    if item.state != ContentState.SCHEDULED:
+        raise Conflict(f"this content is {item.state}: only scheduled content can be taken off the queue")
+    if item.publish_job_id is not None and not await ledger.cancel_waiting(session, item.publish_job_id):
+        raise Conflict("this content is being published right now: it can no longer be cancelled")
+    back = ContentState.APPROVED if item.approved_at is not None else ContentState.DRAFT
+    return await _guarded(session, item, "it changed meanwhile; reload it", state=back.value, publish_job_id=None)
+
+
+async def set_aside(
+    session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, job_id: int, state: ContentState, reason: str
+) -> bool:
+    """Hold or mark missed the content a job was to publish, with the reason; a no-op (False) when
+    another job owns it by now or it was published."""
+    assert state in (ContentState.HELD, ContentState.MISSED)
+    result = await session.execute(
+        update(Content)
+        .where(
+            Content.org_id == org_id, Content.id == content_id, Content.publish_job_id == job_id,
+            Content.post_urn.is_(None), Content.state.in_([ContentState.SCHEDULED.value, ContentState.HELD.value]),
+        )
+        .values(state=state.value, last_error=reason[:2000], updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def get(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> Content:
@@ -250,7 +353,7 @@ class Publication:
                 return
             body = await self._body(api, integration, commentary, attached)
             await linkedin.spend(self.sessions, self.settings, integration, "posts.create")
-            earlier_calls = await self._record_attempt()
+            earlier_calls = await self._record_attempt(item)
             outcome = await self._with_token(integration, lambda token: api.create_post(token, body))
         if isinstance(outcome, Duplicate):
             if earlier_calls == 0:
@@ -314,14 +417,23 @@ class Publication:
             )
         return urn
 
-    async def _record_attempt(self) -> int:
-        """Count the call before making it, durably: the next attempt then knows a post may exist."""
+    async def _record_attempt(self, read: Content) -> int:
+        """Count the call before making it, durably: the next attempt then knows a post may exist.
+        Guarded on the version that was read and on the approval: an edit that landed since the
+        read stops this attempt (the edited text was not approved)."""
         async with self.sessions() as session, session.begin():
-            item = await contents.get(session, self.org_id, self.content_id)
-            earlier = item.attempts
-            item.attempts = earlier + 1
-            item.state = ContentState.PUBLISHING.value
-            return earlier
+            earlier = await session.scalar(
+                update(Content)
+                .where(
+                    Content.org_id == self.org_id, Content.id == self.content_id, Content.version == read.version,
+                    Content.approved_at.is_not(None), Content.post_urn.is_(None),
+                )
+                .values(attempts=Content.attempts + 1, state=ContentState.PUBLISHING.value, updated_at=utcnow())
+                .returning(Content.attempts - 1)
+            )  # fmt: skip
+        if earlier is None:
+            raise PermanentError("the content was edited after it was approved: approve it again, then publish it")
+        return int(earlier)
 
     async def _published(self, session: AsyncSession, urn: str) -> None:
         """Store the URN in the job's own transaction: it commits with the job's success."""
@@ -354,12 +466,13 @@ class Publication:
 
 
 def publish_outcomes(settings: Settings) -> Listener:
-    """The engine's outcome listener: a publish job held, failed or out of attempts puts its
-    content in `held` or `failed`, with the reason, in the same transaction."""
+    """The engine's outcome listener: a job that publishes content (publish now, or at a slot)
+    held, failed or out of attempts puts its content in `held` or `failed`, with the reason, in
+    the same transaction."""
 
     async def listen(session: AsyncSession, outcome: Outcome) -> None:
-        if not isinstance(outcome, JobEndedBadly) or outcome.kind != PUBLISH_KIND:
-            return
+        if not isinstance(outcome, JobEndedBadly):
+            return  # any job kind that publishes content is named by the content's publish_job_id
         state = ContentState.HELD if outcome.status == "held" else ContentState.FAILED
         await session.execute(
             update(Content)

@@ -556,3 +556,19 @@ async def check_health(
         integration = await record_health(session, org_id, integration_id, ok, detail)
         session.expunge(integration)
         return integration
+
+
+async def readiness(
+    session: AsyncSession, ring: KeyRing, settings: Settings, integration: Integration, at: datetime
+) -> list[str]:
+    """What would stop this connection from posting at *at*, in words for its owner (empty: ready)."""
+    problems = []
+    if integration.status != IntegrationStatus.CONNECTED.value:
+        problems.append(f"the LinkedIn connection of {integration.name or 'this member'} needs reconnecting")
+    elif not capabilities(integration.scope_set).can_post:
+        problems.append("the LinkedIn connection may not post (w_member_social was not granted): reconnect it")
+    elif integration.access_expires_at <= at and not await _has_refresh(session, ring, integration):
+        problems.append("the LinkedIn token expires before then and cannot be refreshed: reconnect LinkedIn")
+    if at.date() == utcnow().date() and await usage_today(session, integration) >= settings.linkedin_member_daily_posts:
+        problems.append(f"today's LinkedIn budget of {settings.linkedin_member_daily_posts} posts is spent")
+    return problems

@@ -1,0 +1,583 @@
+"""Scheduling: weekly slots in the author's zone, the queue, and what happens at the slot.
+
+The database is the schedule: a queued post is a `schedule_queue` row with its UTC instant and a
+ledger job at that instant (no broker ETA). Slots are wall-clock times expanded per date with
+zoneinfo (`kit.time.wall_to_utc`): a time a spring-forward change skips moves to the first valid
+minute after the gap; a time a fall-back change repeats takes its first occurrence. An explicit
+"schedule at" time that does not exist is refused instead (the person chose that exact time).
+
+At the slot the job checks, in order, before anything reaches LinkedIn:
+1. catch-up: more than `schedule_catch_up_s` late (an outage) → missed, owner told;
+2. no burst: late, and a newer post of the same account is due too → this one is missed, so an
+   account never fires several old posts at once after an outage;
+3. paused queue → held; not approved (edited since) → held, owner told, nothing published;
+then publishes through content's Publication, effectively once. Pre-flight jobs the evening before
+(21:00 local) and an hour before each post tell the owner what would stop it while there is time."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autopilot.accounts.service import Caller, timezone_of
+from autopilot.config import Settings
+from autopilot.content import service as content
+from autopilot.content.models import Content, ContentState
+from autopilot.kit.crypto import KeyRing
+from autopilot.kit.errors import Conflict, NotFound, Unprocessable
+from autopilot.kit.repository import TenantRepository
+from autopilot.kit.time import as_utc, utcnow, wall_to_utc, weekly_occurrences
+from autopilot.linkedin import service as linkedin
+from autopilot.linkedin.models import Integration
+from autopilot.notifications.service import alert_owners
+from autopilot.scheduling.models import DEFAULT_SLOTS, CalendarFeed, PostingSchedule, QueueEntry, WeeklySlot
+from autopilot.scheduling.schemas import WEEKDAYS, Move, QueueIn, ScheduleIn
+from autopilot.worker import ledger
+
+SLOT_KIND = "schedule.publish"
+PREFLIGHT_KIND = "schedule.preflight"
+DST_RULE = (
+    "A slot time that a daylight-saving change skips (spring forward) moves to the first valid minute "
+    "after the gap; one it repeats (fall back) takes its first occurrence."
+)
+HORIZON_DAYS = 400  # how far ahead "next free slot" looks
+RANGE_DAYS = 366  # the longest window a listing may ask for
+
+
+class Schedules(TenantRepository[PostingSchedule]):
+    model = PostingSchedule
+    noun = "schedule"
+
+
+class Entries(TenantRepository[QueueEntry]):
+    model = QueueEntry
+    noun = "queue entry"
+
+
+schedules, entries = Schedules(), Entries()
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """A schedule with its slots, ready to expand."""
+
+    schedule: PostingSchedule
+    slots: tuple[tuple[int, time], ...]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.schedule.timezone)
+
+    def occurrences(self, first: date, last: date) -> list[tuple[datetime, datetime]]:
+        return weekly_occurrences(self.slots, self.zone, first, last)
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def local_label(moment: datetime, zone: str) -> str:
+    """ "Tue 30 Mar 2027 06:30 (Europe/Paris)"."""
+    return f"{moment.astimezone(ZoneInfo(zone)):%a %d %b %Y %H:%M} ({zone})"
+
+
+def adjusted(local: datetime, slot_time: time) -> bool:
+    return (local.hour, local.minute) != (slot_time.hour, slot_time.minute)
+
+
+# -- the weekly rhythm ------------------------------------------------------------------------
+
+
+async def rhythm(session: AsyncSession, caller: Caller, integration_id: uuid.UUID) -> Rhythm:
+    """The connection's schedule; made on first use: Tuesday and Thursday 06:30 in the zone of the
+    member who connected it. Concurrent first uses make one schedule (a unique row, insert-or-skip)."""
+    integration = await linkedin.integrations.get(session, caller.org_id, integration_id)
+    return await _rhythm(session, integration)
+
+
+async def _rhythm(session: AsyncSession, integration: Integration) -> Rhythm:
+    found = await session.scalar(select(PostingSchedule).where(PostingSchedule.integration_id == integration.id))
+    if found is None:
+        zone = await timezone_of(session, integration.connected_by)
+        now = utcnow()
+        new_id = uuid.uuid4()
+        values = {"id": new_id, "org_id": integration.org_id, "integration_id": integration.id, "timezone": zone}
+        insert = _insert(session, PostingSchedule).values(
+            **values, capacity=1, paused=False, created_at=now, updated_at=now
+        )
+        created = await session.execute(insert.on_conflict_do_nothing(index_elements=["integration_id"]))
+        if created.rowcount == 1:  # type: ignore[attr-defined]
+            session.add_all(
+                WeeklySlot(org_id=integration.org_id, schedule_id=new_id, weekday=d, at=t) for d, t in DEFAULT_SLOTS
+            )
+            await session.flush()
+        found = await session.scalar(select(PostingSchedule).where(PostingSchedule.integration_id == integration.id))
+        assert found is not None
+    rows = await session.execute(
+        select(WeeklySlot.weekday, WeeklySlot.at).where(WeeklySlot.schedule_id == found.id).order_by(WeeklySlot.weekday)
+    )
+    return Rhythm(found, tuple(sorted((weekday, _clock(at)) for weekday, at in rows)))
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def change_schedule(
+    session: AsyncSession, caller: Caller, integration_id: uuid.UUID, data: ScheduleIn
+) -> tuple[Rhythm, list[Move]]:
+    """Replace the zone, slots and capacity; queued posts that follow the slots move to the new
+    times, in their order, and each one's note says where it went."""
+    current = await rhythm(session, caller, integration_id)
+    locked = await session.scalar(
+        select(PostingSchedule).where(PostingSchedule.id == current.schedule.id).with_for_update()
+    )
+    assert locked is not None
+    locked.timezone, locked.capacity, locked.updated_at = data.timezone, data.capacity, utcnow()
+    await session.execute(delete(WeeklySlot).where(WeeklySlot.schedule_id == locked.id))
+    wanted = sorted({(WEEKDAYS.index(s.day), s.time) for s in data.slots})
+    session.add_all(WeeklySlot(org_id=caller.org_id, schedule_id=locked.id, weekday=d, at=t) for d, t in wanted)
+    await session.flush()
+    fresh = await rhythm(session, caller, integration_id)
+    return fresh, await _retime(session, fresh)
+
+
+async def _retime(session: AsyncSession, new: Rhythm) -> list[Move]:
+    now = utcnow()
+    moving = list(
+        await session.scalars(
+            select(QueueEntry)
+            .where(
+                QueueEntry.integration_id == new.schedule.integration_id,
+                QueueEntry.from_slot.is_(True),
+                QueueEntry.state == "queued",
+                QueueEntry.due_at > now,
+            )
+            .order_by(QueueEntry.due_at, QueueEntry.seat)
+        )
+    )
+    for index, entry in enumerate(moving):  # free their seats first: they may swap places
+        entry.seat = -(index + 1)
+    await session.flush()
+    moves = []
+    for entry in moving:
+        before = f"{entry.local_at} ({entry.timezone})"
+        local, due, seat = await _next_free(session, new, after=now)
+        await _place(session, entry, local, due, seat, zone=new.schedule.timezone, from_slot=True)
+        moved = await content.move_publication(session, entry.org_id, entry.content_id, kind=SLOT_KIND, run_at=due)
+        await _plan(session, entry, moved)
+        after = f"{entry.local_at} ({entry.timezone})"
+        if after != before:
+            entry.note = f"moved from {before} to {after} when the posting schedule changed"
+            moves.append(Move(content_id=entry.content_id, before=before, after=after))
+    await session.flush()
+    return moves
+
+
+async def set_paused(session: AsyncSession, caller: Caller, integration_id: uuid.UUID, paused: bool) -> Rhythm:
+    """Pause: posts due meanwhile are held, never published. Resume: held posts and those whose
+    time passed go to the next free slots, in their order."""
+    current = await rhythm(session, caller, integration_id)
+    await session.execute(
+        update(PostingSchedule)
+        .where(PostingSchedule.id == current.schedule.id)
+        .values(paused=paused, updated_at=utcnow())
+    )
+    await session.refresh(current.schedule)
+    if not paused:
+        now = utcnow()
+        waiting = list(
+            await session.scalars(
+                select(QueueEntry)
+                .where(
+                    QueueEntry.integration_id == integration_id,
+                    (QueueEntry.state == "held") & (QueueEntry.held_for == "paused")
+                    | (QueueEntry.state == "queued") & (QueueEntry.due_at <= now),
+                )
+                .order_by(QueueEntry.due_at)
+            )
+        )
+        for entry in waiting:
+            await queue(
+                session, caller, entry.content_id, QueueIn(slot="next"), note="queued again when the queue resumed"
+            )
+    return current
+
+
+async def occurrences(
+    session: AsyncSession, caller: Caller, integration_id: uuid.UUID, first: date, last: date
+) -> list[tuple[datetime, datetime, bool, list[uuid.UUID]]]:
+    """Each slot occurrence from *first* to *last* (local dates): local, UTC, moved by DST, taken by."""
+    _check_range(first, last)
+    current = await rhythm(session, caller, integration_id)
+    found = current.occurrences(first, last)
+    taken: dict[datetime, list[uuid.UUID]] = {}
+    if found:
+        rows = await session.execute(
+            select(QueueEntry.due_at, QueueEntry.content_id).where(
+                QueueEntry.org_id == caller.org_id,
+                QueueEntry.integration_id == integration_id,
+                QueueEntry.due_at >= found[0][1],
+                QueueEntry.due_at <= found[-1][1],
+            )
+        )
+        for due, content_id in rows:
+            taken.setdefault(as_utc(due), []).append(content_id)
+    by_day = dict(current.slots)
+    result = []
+    for local, instant in found:
+        slot_times = [t for d, t in current.slots if d == local.weekday()] or [
+            by_day.get(local.weekday(), local.time())
+        ]
+        moved = all(adjusted(local, t) for t in slot_times)
+        result.append((local, instant, moved, taken.get(instant, [])))
+    return result
+
+
+def _check_range(first: date, last: date) -> None:
+    if last < first:
+        raise Unprocessable("`to` is before `from`")
+    if (last - first).days > RANGE_DAYS:
+        raise Unprocessable(f"ask for at most {RANGE_DAYS} days at a time")
+
+
+# -- the queue --------------------------------------------------------------------------------
+
+
+async def _seats_taken(session: AsyncSession, integration_id: uuid.UUID, due: datetime) -> set[int]:
+    rows = await session.scalars(
+        select(QueueEntry.seat).where(QueueEntry.integration_id == integration_id, QueueEntry.due_at == due)
+    )
+    return set(rows)
+
+
+async def _next_free(session: AsyncSession, current: Rhythm, *, after: datetime) -> tuple[datetime, datetime, int]:
+    """The first slot occurrence after *after* with a free seat: (local, UTC, seat)."""
+    if not current.slots:
+        raise Conflict("this account's posting schedule has no slots: add one, or schedule at an explicit time")
+    start = after.astimezone(current.zone).date()
+    for week in range(0, HORIZON_DAYS, 28):
+        first = start + timedelta(days=week)
+        for local, due in current.occurrences(first, first + timedelta(days=27)):
+            if due <= after:
+                continue
+            free = set(range(current.schedule.capacity)) - await _seats_taken(
+                session, current.schedule.integration_id, due
+            )
+            if free:
+                return local, due, min(free)
+    raise Conflict(f"every slot of the next {HORIZON_DAYS} days is taken: add slots or raise the capacity")
+
+
+def exact_instant(at: datetime, zone: ZoneInfo) -> datetime:
+    """An explicit local time: refused when a DST change skips it; a repeated one is its first occurrence."""
+    instant = wall_to_utc(at.date(), at.time(), zone)
+    if instant.astimezone(zone).replace(tzinfo=None) != at.replace(second=0, microsecond=0):
+        raise Unprocessable(
+            f"{at:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks skip it (daylight saving); "
+            f"the first time after the change is {instant.astimezone(zone):%H:%M}"
+        )
+    return instant
+
+
+async def queue(
+    session: AsyncSession, caller: Caller, content_id: uuid.UUID, data: QueueIn, *, note: str = ""
+) -> QueueEntry:
+    """Put approved content in the next free slot or at an explicit local time; content already
+    queued moves. 409 when it is not approved or the slot is full, 422 for a past or missing time."""
+    item = await content.get(session, caller, content_id)
+    integration = await content.publishing_integration(session, caller, item)
+    current = await _rhythm(session, integration)
+    now = utcnow()
+    entry = await session.scalar(entries.scoped(caller.org_id).where(QueueEntry.content_id == item.id))
+    if data.at is not None:
+        zone = ZoneInfo(data.timezone or current.schedule.timezone)
+        wanted = datetime.fromisoformat(data.at).replace(second=0, microsecond=0)
+        due = exact_instant(wanted, zone)
+        if due <= now:
+            raise Unprocessable(f"{wanted:%Y-%m-%d %H:%M} in {zone.key} is in the past")
+        seats = set(range(current.schedule.capacity)) - await _seats_taken(session, integration.id, due)
+        if entry is not None and entry.due_at == due:
+            return entry  # already there
+        if not seats:
+            raise Conflict(f"the slot {local_label(due, zone.key)} is taken: choose another time or move that post")
+        local, seat, zone_name, from_slot = due.astimezone(zone), min(seats), zone.key, False
+    else:
+        local, due, seat = await _next_free(session, current, after=now)
+        zone_name, from_slot = current.schedule.timezone, True
+    if item.state == ContentState.SCHEDULED and entry is not None and entry.state == "queued":
+        item = await content.move_publication(session, caller.org_id, item.id, kind=SLOT_KIND, run_at=due)
+    else:
+        item = await content.start_publication(session, caller, item.id, kind=SLOT_KIND, run_at=due)
+    if entry is None:
+        entry = QueueEntry(org_id=caller.org_id, content_id=item.id, integration_id=integration.id)
+        session.add(entry)
+    entry.integration_id, entry.state, entry.held_for, entry.note = integration.id, "queued", "", note
+    await _place(session, entry, local, due, seat, zone=zone_name, from_slot=from_slot)
+    await _plan(session, entry, item)
+    return entry
+
+
+async def _place(
+    session: AsyncSession, entry: QueueEntry, local: datetime, due: datetime, seat: int, *, zone: str, from_slot: bool
+) -> None:
+    """Seat the entry; the unique seat refuses a concurrent taker (409 rather than two in one seat)."""
+    entry.due_at, entry.seat, entry.local_at, entry.timezone = due, seat, f"{local:%Y-%m-%dT%H:%M}", zone
+    entry.from_slot, entry.updated_at = from_slot, utcnow()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"the slot {local_label(due, zone)} was just taken by another post: try again") from None
+
+
+async def _plan(session: AsyncSession, entry: QueueEntry, published_by: Content) -> None:
+    """Bind the entry to the job that publishes it at its time, and plan the pre-flight checks."""
+    entry.job_id = published_by.publish_job_id
+    await session.flush()
+    await _plan_preflights(session, entry)
+
+
+async def _plan_preflights(session: AsyncSession, entry: QueueEntry) -> None:
+    zone = ZoneInfo(entry.timezone)
+    local = entry.due_at.astimezone(zone)
+    evening = wall_to_utc(local.date() - timedelta(days=1), time(21, 0), zone)
+    hour_before = entry.due_at - timedelta(hours=1)
+    now = utcnow()
+    for name, at in (("evening", evening), ("hour", hour_before)):
+        if at > now:
+            await ledger.enqueue(
+                session, kind=PREFLIGHT_KIND, org_id=entry.org_id, run_at=at, max_attempts=3,
+                payload={"content_id": str(entry.content_id), "due": entry.due_at.isoformat(), "when": name},
+                dedupe_key=f"preflight:{entry.content_id}:{entry.due_at.isoformat()}:{name}",
+            )  # fmt: skip
+
+
+async def withdraw(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> None:
+    """Take content off the queue (back to approved); its seat is free again."""
+    entry = await session.scalar(entries.scoped(caller.org_id).where(QueueEntry.content_id == content_id))
+    if entry is None:
+        raise NotFound(f"content {content_id} is not in the queue")
+    await content.withdraw(session, caller.org_id, content_id)
+    await session.delete(entry)
+    await session.flush()
+
+
+async def listing(
+    session: AsyncSession, org_id: uuid.UUID, first: datetime, last: datetime, limit: int = 2000
+) -> Sequence[tuple[QueueEntry, Content]]:
+    """Queue entries of the organization between two instants, with their content, in time order."""
+    rows = await session.execute(
+        select(QueueEntry, Content)
+        .join(Content, Content.id == QueueEntry.content_id)
+        .where(QueueEntry.org_id == org_id, QueueEntry.due_at >= first, QueueEntry.due_at < last)
+        .order_by(QueueEntry.due_at, QueueEntry.seat)
+        .limit(limit)
+    )
+    return [(entry, item) for entry, item in rows.tuples()]
+
+
+def local_window(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
+    """From the start of *first* to the end of *last* in *zone*, as UTC instants."""
+    _check_range(first, last)
+    tz = ZoneInfo(zone)
+    start = wall_to_utc(first, time(0, 0), tz)
+    end = wall_to_utc(last + timedelta(days=1), time(0, 0), tz)
+    return start, end
+
+
+# -- at the slot (jobs) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotVerdict:
+    go: bool
+    state: ContentState | None = None
+    held_for: str = ""
+    reason: str = ""
+    tell_owner: bool = False
+
+
+async def verdict(session: AsyncSession, settings: Settings, entry: QueueEntry, item: Content) -> SlotVerdict:
+    """Whether the post may go out now; otherwise how to set it aside and why."""
+    now = utcnow()
+    due = as_utc(entry.due_at)
+    label = local_label(due, entry.timezone)
+    late = (now - due).total_seconds()
+    if item.attempts == 0:  # once a call was made, only reconciliation decides (never "missed")
+        if late > settings.schedule_catch_up_s:
+            return SlotVerdict(
+                False, ContentState.MISSED, reason=f"missed: due {label}, but publishing could only start "
+                f"{_duration(late)} late, outside the {_duration(settings.schedule_catch_up_s)} catch-up window; "
+                "queue it again or publish it now", tell_owner=True,
+            )  # fmt: skip
+        if late > settings.schedule_late_grace_s and await _newer_due(session, entry, now):
+            return SlotVerdict(
+                False, ContentState.MISSED, reason=f"missed: due {label}; a later post of this account is due "
+                "as well and only one goes out after a delay (no burst of old posts); queue it again", tell_owner=True,
+            )  # fmt: skip
+    schedule = await session.scalar(
+        select(PostingSchedule).where(PostingSchedule.integration_id == entry.integration_id)
+    )
+    if schedule is not None and schedule.paused and item.attempts == 0:
+        return SlotVerdict(False, ContentState.HELD, "paused", f"held: the queue was paused at {label}; resume it")
+    if item.approved_at is None:
+        return SlotVerdict(
+            False, ContentState.HELD, "approval", f"held, not published: it was not approved by its slot {label}; "
+            "approve it, then queue it again or publish it now", tell_owner=True,
+        )  # fmt: skip
+    return SlotVerdict(True)
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+async def _newer_due(session: AsyncSession, entry: QueueEntry, now: datetime) -> bool:
+    newer = await session.scalar(
+        select(func.count())
+        .select_from(QueueEntry)
+        .where(
+            QueueEntry.integration_id == entry.integration_id,
+            QueueEntry.state == "queued",
+            QueueEntry.due_at > entry.due_at,
+            QueueEntry.due_at <= now,
+        )
+    )
+    return bool(newer)
+
+
+async def slot_entry(session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, job_id: int) -> QueueEntry | None:
+    """The entry this slot job serves, or None when it was withdrawn or moved since."""
+    entry = await session.scalar(entries.scoped(org_id).where(QueueEntry.content_id == content_id))
+    return entry if entry is not None and entry.job_id == job_id else None
+
+
+async def set_aside(
+    session: AsyncSession, settings: Settings, entry_id: uuid.UUID, job_id: int, ruling: SlotVerdict
+) -> None:
+    """Hold the post or mark it missed (content and queue entry, in the job's transaction), and
+    tell the owner when the verdict says so."""
+    assert ruling.state is not None
+    entry = await session.get(QueueEntry, entry_id)
+    if entry is None:
+        return
+    changed = await content.set_aside(session, entry.org_id, entry.content_id, job_id, ruling.state, ruling.reason)
+    if not changed:
+        return
+    entry.state, entry.held_for, entry.note = ruling.state.value, ruling.held_for, ruling.reason
+    await session.flush()
+    if ruling.tell_owner:
+        await alert_owners(
+            session, entry.org_id, kind=f"post_{ruling.state.value}", job_id=job_id,
+            message=f"A scheduled LinkedIn post was {ruling.reason}", email=bool(settings.smtp_host),
+        )  # fmt: skip
+
+
+async def published(session: AsyncSession, entry_id: uuid.UUID) -> None:
+    await session.execute(
+        update(QueueEntry).where(QueueEntry.id == entry_id).values(state="published", note="", updated_at=utcnow())
+    )
+
+
+async def preflight(
+    session: AsyncSession,
+    ring: KeyRing,
+    settings: Settings,
+    org_id: uuid.UUID,
+    content_id: uuid.UUID,
+    due: datetime,
+    when: str,
+) -> list[str]:
+    """Check what would stop the post at its slot; tell the owner while there is time to fix it."""
+    entry = await session.scalar(entries.scoped(org_id).where(QueueEntry.content_id == content_id))
+    if entry is None or entry.state != "queued" or as_utc(entry.due_at) != due:
+        return []  # moved, withdrawn or done since this check was planned
+    item = await session.get(Content, content_id)
+    integration = await session.get(Integration, entry.integration_id)
+    if item is None or integration is None:
+        return []
+    problems = await linkedin.readiness(session, ring, settings, integration, due)
+    if item.approved_at is None:
+        problems.append("the post is not approved (it was edited or never approved): it will be held, not published")
+    schedule = await session.scalar(
+        select(PostingSchedule).where(PostingSchedule.integration_id == entry.integration_id)
+    )
+    if schedule is not None and schedule.paused:
+        problems.append("the queue is paused: resume it or the post is held")
+    if problems:
+        label = local_label(due, entry.timezone)
+        entry.note = f"pre-flight ({when}): " + "; ".join(problems)
+        await alert_owners(
+            session, org_id, kind="preflight", message=f"The post due {label} will not go out as things stand: "
+            + "; ".join(problems) + ". Fix it before then.", email=bool(settings.smtp_host),
+        )  # fmt: skip
+    return problems
+
+
+# -- the iCal feed ----------------------------------------------------------------------------
+
+
+def _feed_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def new_feed(session: AsyncSession, caller: Caller) -> str:
+    """A new secret feed token for the caller (an earlier one stops working)."""
+    await session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == caller.user.id))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        CalendarFeed(token_hash=_feed_hash(token), org_id=caller.org_id, user_id=caller.user.id, created_at=utcnow())
+    )
+    await session.flush()
+    return token
+
+
+async def revoke_feed(session: AsyncSession, caller: Caller) -> None:
+    await session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == caller.user.id))
+
+
+async def feed_owner(session: AsyncSession, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """(org, user) of a feed token; NotFound for an unknown or revoked one."""
+    found = await session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _feed_hash(token)))
+    if found is None:
+        raise NotFound("no such calendar feed")
+    return found.org_id, found.user_id
+
+
+def ical(rows: Sequence[tuple[QueueEntry, Content]], *, base_url: str) -> bytes:
+    """RFC 5545 text: one event per queued post, times in UTC (calendar apps show them in the
+    viewer's zone); the summary is the post's first line."""
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//TechLead AutoPilot//schedule//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "LinkedIn posts")
+    stamp = utcnow()
+    for entry, item in rows:
+        event = Event()
+        first_line = item.text.strip().splitlines()[0] if item.text.strip() else "LinkedIn post"
+        event.add("uid", f"{entry.content_id}@autopilot")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", as_utc(entry.due_at).astimezone(UTC))
+        event.add("duration", timedelta(minutes=15))
+        event.add("summary", f"LinkedIn: {first_line[:80]}")
+        event.add("description", f"{item.state} · {entry.local_at} ({entry.timezone})\n\n{item.text}")
+        event.add("url", f"{base_url}/calendar")
+        calendar.add_component(event)
+    return bytes(calendar.to_ical())

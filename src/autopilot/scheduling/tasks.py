@@ -1,0 +1,54 @@
+"""Scheduled work: publishing at the slot, and the pre-flight checks before it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from autopilot.content import service as content
+from autopilot.kit.time import as_utc
+from autopilot.scheduling import service
+from autopilot.worker.registry import JobContext, job
+
+
+class SlotRef(BaseModel):
+    content_id: uuid.UUID
+
+
+class PreflightRef(BaseModel):
+    content_id: uuid.UUID
+    due: datetime
+    when: Literal["evening", "hour"]
+
+
+def _org(ctx: JobContext) -> uuid.UUID:
+    assert ctx.org_id is not None, "scheduling jobs belong to an organization"
+    return ctx.org_id
+
+
+@job(service.SLOT_KIND, payload=SlotRef, max_attempts=content.PUBLISH_ATTEMPTS)
+async def publish_at_slot(ctx: JobContext, payload: SlotRef) -> None:
+    """The post's slot has come: set it aside (missed, held) or publish it, effectively once."""
+    settings = ctx.services.settings
+    async with ctx.sessions() as reading:  # a short read: the publication opens its own transactions
+        entry = await service.slot_entry(reading, _org(ctx), payload.content_id, ctx.job_id)
+        if entry is None:
+            return  # withdrawn or moved since: the job that serves it now is another one
+        item = await content.contents.get(reading, _org(ctx), payload.content_id)
+        ruling = await service.verdict(reading, settings, entry, item)
+    if not ruling.go:
+        await service.set_aside(ctx.session, settings, entry.id, ctx.job_id, ruling)
+        return
+    await content.Publication(ctx.sessions, ctx.services, _org(ctx), payload.content_id).run(ctx.session)
+    await service.published(ctx.session, entry.id)
+
+
+@job(service.PREFLIGHT_KIND, payload=PreflightRef, max_attempts=3)
+async def preflight(ctx: JobContext, payload: PreflightRef) -> None:
+    await service.preflight(
+        ctx.session, ctx.services.keyring, ctx.services.settings, _org(ctx), payload.content_id,
+        as_utc(payload.due), payload.when,
+    )  # fmt: skip

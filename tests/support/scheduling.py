@@ -62,7 +62,9 @@ async def run_at(moment: datetime, sessions: async_sessionmaker[AsyncSession], s
 
 
 async def schedule(client: httpx.AsyncClient, account: Account, content_id: str, **body: Any) -> httpx.Response:
-    return await client.post(f"/api/v1/content/{content_id}/schedule", json=body or {"slot": "next"}, headers=account.auth)
+    return await client.post(
+        f"/api/v1/content/{content_id}/schedule", json=body or {"slot": "next"}, headers=account.auth
+    )
 
 
 async def content(client: httpx.AsyncClient, account: Account, content_id: str) -> dict[str, Any]:

@@ -73,6 +73,12 @@ FACTORIES: dict[str, Factory] = {
     "content_id": a_content,
 }
 BODIES = {"PATCH": {"role": "editor"}, "POST": {}, "PUT": {}}
+# Routes whose body must be valid to reach the handler (an invalid one is refused first, with 422).
+BODIES_BY_PATH = {
+    ("PATCH", "/api/v1/content/{content_id}"): {"text": "changed by someone else"},
+    ("PUT", "/api/v1/integrations/{integration_id}/schedule"): {"timezone": "UTC", "slots": []},
+    ("POST", "/api/v1/content/{content_id}/schedule"): {"slot": "next"},
+}
 
 
 def routes_with_ids(app: FastAPI) -> list[tuple[str, str, list[str]]]:
@@ -97,7 +103,9 @@ async def test_other_organizations_ids_answer_404_on_every_route(
         url = path
         for param in params:
             url = url.replace("{" + param + "}", await FACTORIES[param](client, alice, sessions))
-        response = await client.request(method, url, headers=bob.auth, json=BODIES.get(method))
+        response = await client.request(
+            method, url, headers=bob.auth, json=BODIES_BY_PATH.get((method, path), BODIES.get(method))
+        )
         assert response.status_code == 404, f"{method} {path} as another organization → {response.status_code}"
         assert response.headers["content-type"] == "application/problem+json"
         # The owner sees the same id: it was a real id, not a made-up one.

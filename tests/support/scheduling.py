@@ -72,3 +72,18 @@ async def content(client: httpx.AsyncClient, account: Account, content_id: str) 
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body
+
+
+async def set_schedule(
+    client: httpx.AsyncClient, account: Account, zone: str, slots: list[tuple[str, str]], *, capacity: int = 1
+) -> dict[str, Any]:
+    """Give the account's (first) LinkedIn connection these weekly slots in *zone*."""
+    (integration,) = (await client.get("/api/v1/integrations", headers=account.auth)).json()
+    answer = await client.put(
+        f"/api/v1/integrations/{integration['id']}/schedule",
+        json={"timezone": zone, "slots": [{"day": d, "time": t} for d, t in slots], "capacity": capacity},
+        headers=account.auth,
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body

@@ -22,8 +22,10 @@ from autopilot.scheduling.models import QueueEntry
 router = APIRouter(tags=["scheduling"], responses=PROBLEMS)
 api = "/api/v1"
 
-From = Annotated[date, Query(alias="from", description="First local date, YYYY-MM-DD")]
-To = Annotated[date, Query(alias="to", description="Last local date (inclusive), YYYY-MM-DD; at most 366 days on")]
+From = Annotated[date | None, Query(alias="from", description="First local date, YYYY-MM-DD; default today")]
+To = Annotated[
+    date | None, Query(alias="to", description="Last local date (inclusive); default 4 weeks on; at most 366 days on")
+]
 
 
 def _schedule_out(current: service.Rhythm, moved: list[schemas.Move] | None = None) -> schemas.ScheduleOut:
@@ -74,9 +76,10 @@ async def resume(integration_id: uuid.UUID, session: SessionDep, caller: Current
 
 @router.get(f"{api}/integrations/{{integration_id}}/slots", responses=problems(404, 422))
 async def slots(
-    integration_id: uuid.UUID, session: SessionDep, caller: CurrentCaller, first: From, last: To
+    integration_id: uuid.UUID, session: SessionDep, caller: CurrentCaller, first: From = None, last: To = None
 ) -> list[schemas.Occurrence]:
-    """Each slot occurrence between two local dates, in local time and UTC, with the posts in it."""
+    """Each slot occurrence between two local dates of the schedule's zone, in local time and UTC,
+    with the posts in it; `adjusted` marks one a daylight-saving change moved."""
     found = await service.occurrences(session, caller, integration_id, first, last)
     return [
         schemas.Occurrence(local=local.isoformat(), utc=instant, adjusted=moved, taken_by=taken)

@@ -100,16 +100,22 @@ def adjusted(local: datetime, slot_time: time) -> bool:
 # -- the weekly rhythm ------------------------------------------------------------------------
 
 
-async def rhythm(session: AsyncSession, caller: Caller, integration_id: uuid.UUID) -> Rhythm:
-    """The connection's schedule; made on first use: Tuesday and Thursday 06:30 in the zone of the
-    member who connected it. Concurrent first uses make one schedule (a unique row, insert-or-skip)."""
+async def rhythm(session: AsyncSession, caller: Caller, integration_id: uuid.UUID, *, create: bool = False) -> Rhythm:
+    """The connection's schedule. Until someone changes it or queues a post it is the default,
+    Tuesday and Thursday 06:30 in the zone of the member who connected it; *create* stores it."""
     integration = await linkedin.integrations.get(session, caller.org_id, integration_id)
-    return await _rhythm(session, integration)
+    return await _rhythm(session, integration, create=create)
 
 
-async def _rhythm(session: AsyncSession, integration: Integration) -> Rhythm:
+async def _rhythm(session: AsyncSession, integration: Integration, *, create: bool) -> Rhythm:
     found = await session.scalar(select(PostingSchedule).where(PostingSchedule.integration_id == integration.id))
-    if found is None:
+    if found is None and not create:  # a read: the default, not stored (reads may not write)
+        zone = await timezone_of(session, integration.connected_by)
+        default = PostingSchedule(
+            org_id=integration.org_id, integration_id=integration.id, timezone=zone, capacity=1, paused=False
+        )
+        return Rhythm(default, tuple(sorted((d, _clock(t)) for d, t in DEFAULT_SLOTS)))
+    if found is None:  # concurrent first uses store one schedule (a unique row, insert-or-skip)
         zone = await timezone_of(session, integration.connected_by)
         now = utcnow()
         new_id = uuid.uuid4()
@@ -141,7 +147,7 @@ async def change_schedule(
 ) -> tuple[Rhythm, list[Move]]:
     """Replace the zone, slots and capacity; queued posts that follow the slots move to the new
     times, in their order, and each one's note says where it went."""
-    current = await rhythm(session, caller, integration_id)
+    current = await rhythm(session, caller, integration_id, create=True)
     locked = await session.scalar(
         select(PostingSchedule).where(PostingSchedule.id == current.schedule.id).with_for_update()
     )
@@ -151,7 +157,7 @@ async def change_schedule(
     wanted = sorted({(WEEKDAYS.index(s.day), s.time) for s in data.slots})
     session.add_all(WeeklySlot(org_id=caller.org_id, schedule_id=locked.id, weekday=d, at=t) for d, t in wanted)
     await session.flush()
-    fresh = await rhythm(session, caller, integration_id)
+    fresh = await rhythm(session, caller, integration_id, create=True)
     return fresh, await _retime(session, fresh)
 
 
@@ -190,7 +196,7 @@ async def _retime(session: AsyncSession, new: Rhythm) -> list[Move]:
 async def set_paused(session: AsyncSession, caller: Caller, integration_id: uuid.UUID, paused: bool) -> Rhythm:
     """Pause: posts due meanwhile are held, never published. Resume: held posts and those whose
     time passed go to the next free slots, in their order."""
-    current = await rhythm(session, caller, integration_id)
+    current = await rhythm(session, caller, integration_id, create=True)
     await session.execute(
         update(PostingSchedule)
         .where(PostingSchedule.id == current.schedule.id)
@@ -218,11 +224,14 @@ async def set_paused(session: AsyncSession, caller: Caller, integration_id: uuid
 
 
 async def occurrences(
-    session: AsyncSession, caller: Caller, integration_id: uuid.UUID, first: date, last: date
+    session: AsyncSession, caller: Caller, integration_id: uuid.UUID, first: date | None, last: date | None
 ) -> list[tuple[datetime, datetime, bool, list[uuid.UUID]]]:
-    """Each slot occurrence from *first* to *last* (local dates): local, UTC, moved by DST, taken by."""
-    _check_range(first, last)
+    """Each slot occurrence from *first* to *last* (local dates; default the next four weeks):
+    local, UTC, moved by DST, taken by."""
     current = await rhythm(session, caller, integration_id)
+    first = first or utcnow().astimezone(current.zone).date()
+    last = last or first + timedelta(days=27)
+    _check_range(first, last)
     found = current.occurrences(first, last)
     taken: dict[datetime, list[uuid.UUID]] = {}
     if found:
@@ -245,6 +254,32 @@ async def occurrences(
         moved = all(adjusted(local, t) for t in slot_times)
         result.append((local, instant, moved, taken.get(instant, [])))
     return result
+
+
+async def free_occurrences(
+    session: AsyncSession, caller: Caller, integration_id: uuid.UUID, first: date, last: date
+) -> list[tuple[datetime, datetime]]:
+    """The slot occurrences from *first* to *last* (local dates of the schedule) that are still
+    ahead and have a free seat: (local, UTC), in time order. What a calendar offers as targets."""
+    capacity = (await rhythm(session, caller, integration_id)).schedule.capacity
+    now = utcnow()
+    found = await occurrences(session, caller, integration_id, first, last)
+    return [(local, instant) for local, instant, _moved, taken in found if instant > now and len(taken) < capacity]
+
+
+async def entry_of(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> tuple[QueueEntry, Content]:
+    """The caller's queue entry of *content_id* with its content; NotFound when it is not queued
+    (or belongs to another organization)."""
+    row = (
+        await session.execute(
+            select(QueueEntry, Content)
+            .join(Content, Content.id == QueueEntry.content_id)
+            .where(QueueEntry.org_id == caller.org_id, QueueEntry.content_id == content_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"content {content_id} is not in the queue")
+    return row[0], row[1]
 
 
 def _check_range(first: date, last: date) -> None:
@@ -300,7 +335,7 @@ async def queue(
     queued moves. 409 when it is not approved or the slot is full, 422 for a past or missing time."""
     item = await content.get(session, caller, content_id)
     integration = await content.publishing_integration(session, caller, item)
-    current = await _rhythm(session, integration)
+    current = await _rhythm(session, integration, create=True)
     now = utcnow()
     entry = await session.scalar(entries.scoped(caller.org_id).where(QueueEntry.content_id == item.id))
     if data.at is not None:
@@ -387,7 +422,7 @@ async def listing(
         .order_by(QueueEntry.due_at, QueueEntry.seat)
         .limit(limit)
     )
-    return [(entry, item) for entry, item in rows.tuples()]
+    return [(entry, item) for entry, item in rows]
 
 
 def local_window(first: date, last: date, zone: str) -> tuple[datetime, datetime]:

@@ -90,12 +90,17 @@ class Settings(BaseSettings):
     # Daily limits we keep under (LinkedIn's are per member and per app, reset at midnight UTC).
     linkedin_member_daily_posts: int = 150
     linkedin_app_daily_calls: int = 100_000
+    # Optional pacing of the whole app's post creation (0: none; LinkedIn publishes only daily
+    # quotas). When set, a rush beyond it — thousands of accounts at 06:30 — is spread minute by
+    # minute over at most `schedule_spread_window_s`, and each post's status says so.
+    linkedin_app_posts_per_minute: int = Field(default=0, ge=0)
     linkedin_timeout_s: float = 20.0
     # Scheduling. A post that could not start within this long after its slot (an outage) is marked
     # missed and its owner told, rather than published hours late; after this grace, an account
     # whose newer post is due too publishes only the newest (no burst of old posts).
     schedule_catch_up_s: int = Field(default=7200, ge=0)
     schedule_late_grace_s: int = Field(default=300, ge=0)
+    schedule_spread_window_s: int = Field(default=1800, ge=60)
 
     @field_validator("data_dir")
     @classmethod

@@ -271,6 +271,16 @@ async def withdraw(session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UU
     return await _guarded(session, item, "it changed meanwhile; reload it", state=back.value, publish_job_id=None)
 
 
+async def say(session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, status: str) -> None:
+    """Put a word in the content's status (why it waits) without changing its state."""
+    await session.execute(
+        update(Content)
+        .where(Content.org_id == org_id, Content.id == content_id, Content.post_urn.is_(None))
+        .values(last_error=status[:2000], updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def set_aside(
     session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, job_id: int, state: ContentState, reason: str
 ) -> bool:

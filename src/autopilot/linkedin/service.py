@@ -430,13 +430,37 @@ def _next_midnight_utc(now: datetime) -> datetime:
     return datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
 
 
+class Paced(RateLimited):
+    """The app's own per-minute pacing of post creation is spent: this call waits for its turn."""
+
+    def __init__(self, message: str, *, retry_after_s: float, turn: datetime) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.turn = turn
+
+
 async def spend(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, integration: Integration, endpoint: str
 ) -> None:
     """Count one call against the member's and the app's budget of the UTC day, atomically and
     before the call (so concurrent workers share one budget); RateLimited until midnight UTC when
-    either is spent. Only post creation has a member budget we know (150 a day, contract §6)."""
+    either is spent. Only post creation has a member budget we know (150 a day, contract §6).
+    With `linkedin_app_posts_per_minute`, post creation is also paced per UTC minute: a call past
+    the minute's budget is Paced to a later minute, the k-th one over to minute k // budget + 1, so
+    a rush spreads evenly instead of everyone retrying at the same second."""
     now = utcnow()
+    per_minute = settings.linkedin_app_posts_per_minute
+    if endpoint == "posts.create" and per_minute:
+        async with sessions() as session, session.begin():  # committed even when over: the k-th over
+            calls = await _count(session, now.date(), f"app:{endpoint}:minute:{now:%H%M}")  # keeps its place
+        if calls > per_minute:
+            minute = now.replace(second=0, microsecond=0)
+            turn = minute + timedelta(minutes=1 + (calls - per_minute - 1) // per_minute)
+            raise Paced(
+                f"spread: the app sends at most {per_minute} posts a minute to LinkedIn and this minute's are "
+                f"taken; its turn comes at {turn:%H:%M} UTC",
+                retry_after_s=(turn - now).total_seconds(),
+                turn=turn,
+            )
     limits = {f"app:{endpoint}": settings.linkedin_app_daily_calls}
     if endpoint == "posts.create":
         limits[f"member:{integration.member_id}:{endpoint}"] = settings.linkedin_member_daily_posts

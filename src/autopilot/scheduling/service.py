@@ -523,6 +523,23 @@ async def set_aside(
         )  # fmt: skip
 
 
+async def spread(session: AsyncSession, settings: Settings, entry: QueueEntry, reason: str, turn: datetime) -> None:
+    """A post waiting for its turn in a rush: its status says when it goes; past the spread window
+    the owners are told (once an hour) that the pacing is too tight for their rush."""
+    window = timedelta(seconds=settings.schedule_spread_window_s)
+    beyond = turn > as_utc(entry.due_at) + window
+    status = reason + (f", beyond the {_duration(window.total_seconds())} spread window" if beyond else "")
+    await content.say(session, entry.org_id, entry.content_id, status)
+    await session.execute(update(QueueEntry).where(QueueEntry.id == entry.id).values(note=status, updated_at=utcnow()))
+    if beyond:
+        await alert_owners(
+            session, entry.org_id, kind="schedule_spread", quiet_for=timedelta(hours=1), email=bool(settings.smtp_host),
+            message=f"Posts due {local_label(as_utc(entry.due_at), entry.timezone)} are spread past the "
+            f"{_duration(window.total_seconds())} window by the app's pacing of {settings.linkedin_app_posts_per_minute} "
+            "posts a minute (AUTOPILOT_LINKEDIN_APP_POSTS_PER_MINUTE); they still go out unless the catch-up window passes.",
+        )  # fmt: skip
+
+
 async def published(session: AsyncSession, entry_id: uuid.UUID) -> None:
     await session.execute(
         update(QueueEntry).where(QueueEntry.id == entry_id).values(state="published", note="", updated_at=utcnow())

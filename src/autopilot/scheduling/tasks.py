@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from autopilot.content import service as content
 from autopilot.kit.time import as_utc
+from autopilot.linkedin.service import Paced
 from autopilot.scheduling import service
 from autopilot.worker.registry import JobContext, job
 
@@ -42,7 +43,12 @@ async def publish_at_slot(ctx: JobContext, payload: SlotRef) -> None:
     if not ruling.go:
         await service.set_aside(ctx.session, settings, entry.id, ctx.job_id, ruling)
         return
-    await content.Publication(ctx.sessions, ctx.services, _org(ctx), payload.content_id).run(ctx.session)
+    try:
+        await content.Publication(ctx.sessions, ctx.services, _org(ctx), payload.content_id).run(ctx.session)
+    except Paced as paced:  # the rush is spread: say so in the post's status while it waits its turn
+        async with ctx.sessions() as session, session.begin():
+            await service.spread(session, settings, entry, str(paced), paced.turn)
+        raise
     await service.published(ctx.session, entry.id)
 
 

@@ -35,7 +35,7 @@ from tests.support.recorder import free_port, wait_http
 
 pytestmark = pytest.mark.browser
 
-NAV_LABELS = ["Calendar", "Approvals", "Inbox", "Leads", "Analytics", "Posts", "Integrations", "Jobs", "Settings"]
+NAV_LABELS = ["Approvals", "Inbox", "Leads", "Analytics", "Posts", "Calendar", "Integrations", "Jobs", "Settings"]
 PASSWORD = "correct horse battery staple"
 
 

@@ -10,10 +10,6 @@ from autopilot.web.templating import Nav, render
 
 router = APIRouter(include_in_schema=False)
 COMING = {
-    "calendar": (
-        "Calendar",
-        "Your posting calendar: drafts and their slots (Tue/Thu 06:30 in your time zone by default).",
-    ),
     "approvals": ("Approvals", "Drafts waiting for your approval, one tap each."),
     "inbox": ("Inbox", "Messages from WhatsApp, e-mail, Instagram and LinkedIn, with drafted replies."),
     "leads": ("Leads", "People whose engagement looks like buying interest."),

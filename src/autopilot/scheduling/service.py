@@ -532,11 +532,12 @@ async def spread(session: AsyncSession, settings: Settings, entry: QueueEntry, r
     await content.say(session, entry.org_id, entry.content_id, status)
     await session.execute(update(QueueEntry).where(QueueEntry.id == entry.id).values(note=status, updated_at=utcnow()))
     if beyond:
+        pace, due = settings.linkedin_app_posts_per_minute, local_label(as_utc(entry.due_at), entry.timezone)
         await alert_owners(
             session, entry.org_id, kind="schedule_spread", quiet_for=timedelta(hours=1), email=bool(settings.smtp_host),
-            message=f"Posts due {local_label(as_utc(entry.due_at), entry.timezone)} are spread past the "
-            f"{_duration(window.total_seconds())} window by the app's pacing of {settings.linkedin_app_posts_per_minute} "
-            "posts a minute (AUTOPILOT_LINKEDIN_APP_POSTS_PER_MINUTE); they still go out unless the catch-up window passes.",
+            message=f"Posts due {due} are spread past the {_duration(window.total_seconds())} window by the app's "
+            f"pacing of {pace} posts a minute (AUTOPILOT_LINKEDIN_APP_POSTS_PER_MINUTE); they still go out "
+            "unless the catch-up window passes.",
         )  # fmt: skip
 
 

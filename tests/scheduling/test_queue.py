@@ -106,3 +106,32 @@ async def test_concurrent_requests_never_put_two_posts_in_one_seat(
     assert all(a.status_code in (200, 409) for a in nexts), [a.text for a in nexts]
     assert len(placed) == len(set(placed)) >= 1  # never two in one seat (a loser may be told to retry)
     assert sorted(a.status_code for a in explicit) == [200] + [409] * 9
+
+
+async def test_reordering_swaps_two_posts_and_their_jobs(
+    client: httpx.AsyncClient,
+    alice: Account,
+    bob: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    monday = datetime(2027, 3, 1, 12, 0, tzinfo=PARIS)
+    alice = await connect_at(client, alice, sandbox, monday, timezone="Europe/Paris")
+    with time_machine.travel(monday, tick=False):
+        tuesday, thursday = [(await approved(client, alice, text))["id"] for text in ("Tuesday's", "Thursday's")]
+        for post in (tuesday, thursday):
+            assert (await schedule(client, alice, post)).status_code == 200
+        swapped = await client.post(
+            "/api/v1/schedule/swap", json={"first": tuesday, "second": thursday}, headers=alice.auth
+        )
+        assert swapped.status_code == 200, swapped.text
+        assert [e["local_at"] for e in swapped.json()] == ["2027-03-04T06:30", "2027-03-02T06:30"]
+        same = await client.post(
+            "/api/v1/schedule/swap", json={"first": tuesday, "second": tuesday}, headers=alice.auth
+        )
+        assert same.status_code == 422
+    await run_at(datetime(2027, 3, 2, 6, 30, tzinfo=PARIS), sessions, settings)
+    assert [p["displayed_text"] for p in sandbox.posts()] == ["Thursday's"]  # the old job did not run
+    await run_at(datetime(2027, 3, 4, 6, 30, tzinfo=PARIS), sessions, settings)
+    assert sorted(p["displayed_text"] for p in sandbox.posts()) == ["Thursday's", "Tuesday's"]

@@ -104,6 +104,12 @@ async def unschedule(content_id: uuid.UUID, session: SessionDep, caller: Current
     await service.withdraw(session, caller, content_id)
 
 
+@router.post(f"{api}/schedule/swap", responses=problems(404, 409, 422))
+async def swap(data: schemas.SwapIn, session: SessionDep, caller: CurrentCaller) -> list[schemas.EntryOut]:
+    """Reorder the queue: two posts of one account still waiting for their slot trade places."""
+    return [entry_out(entry) for entry in await service.swap(session, caller, data.first, data.second)]
+
+
 async def _listing(
     session: SessionDep, caller: Caller, first: date | None, last: date | None
 ) -> list[tuple[QueueEntry, Content]]:

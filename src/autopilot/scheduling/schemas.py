@@ -87,6 +87,13 @@ class QueueIn(Input):
         return self
 
 
+class SwapIn(Input):
+    """Two queued posts of one account that trade places."""
+
+    first: uuid.UUID
+    second: uuid.UUID
+
+
 class EntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     content_id: uuid.UUID

@@ -411,6 +411,42 @@ async def withdraw(session: AsyncSession, caller: Caller, content_id: uuid.UUID)
     await session.flush()
 
 
+async def swap(session: AsyncSession, caller: Caller, first_id: uuid.UUID, second_id: uuid.UUID) -> list[QueueEntry]:
+    """Reorder: two queued posts of one account trade places (time, seat, zone), both jobs moved
+    in one transaction. Both rows are locked first, in a fixed order, so concurrent swaps of
+    overlapping pairs cannot deadlock or lose a post."""
+    if first_id == second_id:
+        raise Unprocessable("choose two different posts to swap")
+    pair = list(
+        await session.scalars(
+            entries.scoped(caller.org_id)
+            .where(QueueEntry.content_id.in_([first_id, second_id]))
+            .order_by(QueueEntry.id)
+            .with_for_update()
+        )
+    )
+    found = {e.content_id: e for e in pair}
+    for wanted in (first_id, second_id):
+        if wanted not in found:
+            raise NotFound(f"content {wanted} is not in the queue")
+    a, b = found[first_id], found[second_id]
+    if a.integration_id != b.integration_id:
+        raise Conflict("these posts belong to different LinkedIn accounts: move one instead")
+    now = utcnow()
+    if any(e.state != "queued" or as_utc(e.due_at) <= now for e in (a, b)):
+        raise Conflict("only posts still waiting for their slot can swap places")
+    places = [(e.due_at, e.seat, e.local_at, e.timezone, e.from_slot) for e in (a, b)]
+    a.seat, b.seat = -1, -2  # free both seats before taking the other's
+    await session.flush()
+    for entry, (due, seat, local_at, zone, from_slot) in zip((a, b), reversed(places), strict=True):
+        entry.due_at, entry.seat, entry.local_at, entry.timezone, entry.from_slot = due, seat, local_at, zone, from_slot
+        entry.note, entry.updated_at = "swapped places with another post", now
+        await session.flush()
+        moved = await content.move_publication(session, caller.org_id, entry.content_id, kind=SLOT_KIND, run_at=due)
+        await _plan(session, entry, moved)
+    return [a, b]
+
+
 async def listing(
     session: AsyncSession, org_id: uuid.UUID, first: datetime, last: datetime, limit: int = 2000
 ) -> Sequence[tuple[QueueEntry, Content]]:

@@ -173,3 +173,22 @@ async def test_changing_the_zone_moves_queued_posts_and_says_so(
     )
     with time_machine.travel(at("06:31"), tick=False):  # the old Paris time passes: nothing else runs
         assert len(sandbox.posts()) == 1
+
+
+async def test_pre_flight_finds_a_token_revoked_on_linkedin_while_there_is_time(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    alice, (post,) = await queued_monday(client, alice, sandbox, ["06:30"], ["Will it go out?"])
+    (integration,) = (await client.get("/api/v1/integrations", headers=alice.auth)).json()
+    sandbox.revoke(
+        integration["member_urn"].rsplit(":", 1)[1]
+    )  # the member removed the app on LinkedIn; we do not know yet
+    await run_at(datetime(2027, 3, 1, 21, 0, tzinfo=PARIS), sessions, settings)
+    (warning,) = await alerts(client, alice, "preflight")
+    assert "needs reconnecting" in warning["message"] and "Tue 02 Mar 2027 06:30" in warning["message"]
+    (integration,) = (await client.get("/api/v1/integrations", headers=alice.auth)).json()
+    assert integration["status"] == "needs_reconnect"

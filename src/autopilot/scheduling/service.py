@@ -583,6 +583,14 @@ async def published(session: AsyncSession, entry_id: uuid.UUID) -> None:
     )
 
 
+async def preflight_target(
+    session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, due: datetime
+) -> QueueEntry | None:
+    """The queue entry a pre-flight check was planned for, if it still waits for that instant."""
+    entry = await session.scalar(entries.scoped(org_id).where(QueueEntry.content_id == content_id))
+    return entry if entry is not None and entry.state == "queued" and as_utc(entry.due_at) == due else None
+
+
 async def preflight(
     session: AsyncSession,
     ring: KeyRing,
@@ -593,8 +601,8 @@ async def preflight(
     when: str,
 ) -> list[str]:
     """Check what would stop the post at its slot; tell the owner while there is time to fix it."""
-    entry = await session.scalar(entries.scoped(org_id).where(QueueEntry.content_id == content_id))
-    if entry is None or entry.state != "queued" or as_utc(entry.due_at) != due:
+    entry = await preflight_target(session, org_id, content_id, due)
+    if entry is None:
         return []  # moved, withdrawn or done since this check was planned
     item = await session.get(Content, content_id)
     integration = await session.get(Integration, entry.integration_id)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from autopilot.content import service as content
 from autopilot.kit.time import as_utc
+from autopilot.linkedin import service as linkedin
 from autopilot.linkedin.service import Paced
 from autopilot.scheduling import service
 from autopilot.worker.registry import JobContext, job
@@ -54,7 +55,16 @@ async def publish_at_slot(ctx: JobContext, payload: SlotRef) -> None:
 
 @job(service.PREFLIGHT_KIND, payload=PreflightRef, max_attempts=3)
 async def preflight(ctx: JobContext, payload: PreflightRef) -> None:
+    """Ask LinkedIn whether the token still works (a revocation is only seen on a call), then check
+    everything else the slot needs; the owner hears of any problem while there is time."""
+    due, services = as_utc(payload.due), ctx.services
+    async with ctx.sessions() as reading:
+        entry = await service.preflight_target(reading, _org(ctx), payload.content_id, due)
+    if entry is None:
+        return
+    await linkedin.check_health(
+        ctx.sessions, services.settings, services.http, services.keyring, _org(ctx), entry.integration_id
+    )
     await service.preflight(
-        ctx.session, ctx.services.keyring, ctx.services.settings, _org(ctx), payload.content_id,
-        as_utc(payload.due), payload.when,
-    )  # fmt: skip
+        ctx.session, services.keyring, services.settings, _org(ctx), payload.content_id, due, payload.when
+    )

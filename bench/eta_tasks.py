@@ -26,3 +26,16 @@ def eta_post(url: str, key: str) -> None:
     if not hasattr(_local, "client"):  # one client per worker thread, as our engine lends one per call
         _local.client = httpx.Client(timeout=30)
     _local.client.post(url, json={}, headers={"Idempotency-Key": key, "X-Attempt": "1"}).raise_for_status()
+
+
+@app.task(name="bench.eta_linkedin_post")
+def eta_linkedin_post(api_url: str, token: str, body: dict[str, object], version: str) -> None:
+    """The same POST /rest/posts our connector makes (headers and body), sent once at its ETA."""
+    if not hasattr(_local, "client"):
+        _local.client = httpx.Client(timeout=30)
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "LinkedIn-Version": version,
+        "X-Restli-Protocol-Version": "2.0.0",
+    }
+    _local.client.post(f"{api_url}/rest/posts", json=body, headers=headers).raise_for_status()

@@ -158,11 +158,12 @@ def sandbox_linkedin(
     port: int = typer.Option(8010, help="Port to listen on"),
     auto_approve: bool = typer.Option(False, help="Skip the consent page: every authorization is approved"),
     refresh: bool = typer.Option(True, help="Issue refresh tokens (an MDP-enabled LinkedIn app)"),
+    latency_ms: int = typer.Option(0, help="Answer every non-control call this many ms late"),
 ) -> None:
     """Run the LinkedIn sandbox: OAuth, /rest/posts, media, engagement, faults, a control API."""
     from autopilot.sandbox.linkedin import SandboxConfig, serve
 
-    serve(host, port, SandboxConfig(auto_approve=auto_approve, refresh_enabled=refresh))
+    serve(host, port, SandboxConfig(auto_approve=auto_approve, refresh_enabled=refresh, latency_ms=latency_ms))
 
 
 @app.command("generate-key")

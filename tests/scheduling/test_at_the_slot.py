@@ -182,7 +182,7 @@ async def test_pre_flight_finds_a_token_revoked_on_linkedin_while_there_is_time(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    alice, (post,) = await queued_monday(client, alice, sandbox, ["06:30"], ["Will it go out?"])
+    alice, _ = await queued_monday(client, alice, sandbox, ["06:30"], ["Will it go out?"])
     (integration,) = (await client.get("/api/v1/integrations", headers=alice.auth)).json()
     sandbox.revoke(
         integration["member_urn"].rsplit(":", 1)[1]

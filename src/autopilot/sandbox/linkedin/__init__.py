@@ -25,6 +25,8 @@ Control API (JSON, no auth):
          "fault": "error_500"|"error_503"|"rate_limit"|"timeout"|"reset"|"commit_then_drop",
          "probability": 1.0, "times": null, "timeout_s": 30, "hang_s": 0}]};  DELETE /_sandbox/faults
   POST   /_sandbox/tokens/revoke {"member": sub} | {"access_token": t}   (a member revoke also drops the grant)
+  POST   /_sandbox/tokens/mint {"members": [display name, …], "scopes": [...]}  → {"elements": [{member, sub,
+         email, access_token, expires_in, scope, refresh_token?}]}: tokens as if each member consented
   POST   /_sandbox/tokens/expire {"member": sub} | {"access_token": t}   (refresh tokens stay valid)
   GET    /_sandbox/clock; POST /_sandbox/clock {"advance_s": s} | {"now": iso8601}
   GET    /_sandbox/stats  {token_grants, posts_created, requests ("endpoint status"), served (5xx, 429), faults_fired}

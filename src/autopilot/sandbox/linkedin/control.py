@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from autopilot.sandbox.linkedin.faults import rule_from_json
+from autopilot.sandbox.linkedin.oauth import grant_tokens
 from autopilot.sandbox.linkedin.state import Comment, Member, Post, Reaction, SandboxState
 from autopilot.sandbox.linkedin.web import state_of, styled_page
 
@@ -114,6 +115,26 @@ async def revoke_tokens(request: Request) -> JSONResponse:
                 grant.revoked = True
         state.grants.pop(str(data["member"]), None)
     return JSONResponse({"revoked": revoked})
+
+
+@router.post("/tokens/mint")
+async def mint_tokens(request: Request) -> JSONResponse:
+    """`{"members": [display name, …], "scopes": [...]}`: tokens as if each member had consented
+    (for load set-ups that connect thousands of members); scopes default to the app's."""
+    state = state_of(request)
+    data = await _json(request)
+    names = data.get("members")
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        return _refuse("members must be a list of display names")
+    scopes = tuple(str(s) for s in data.get("scopes") or state.config.app_scopes)
+    elements = []
+    for name in names:
+        member = Member.named(name)
+        state.grants[member.sub] = scopes
+        state.stats["token_grants"]["mint"] += 1
+        tokens = grant_tokens(state, state.config.client_id, member, scopes)
+        elements.append({"member": name, "sub": member.sub, "email": member.email, **tokens})
+    return JSONResponse({"elements": elements})
 
 
 @router.post("/tokens/expire")

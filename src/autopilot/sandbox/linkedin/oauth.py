@@ -204,21 +204,28 @@ def _exchange_code(request: Request, state: SandboxState, form: dict[str, str]) 
     if code.used or code.expires_at < state.clock.now() or code.redirect_uri != form["redirect_uri"]:
         raise oauth_error(400, "invalid_request", BAD_CODE)
     code.used = True
-    token = _new_access_token(state, code.client_id, code.member, code.scopes)
+    payload = grant_tokens(state, code.client_id, code.member, code.scopes)
+    if "openid" in code.scopes:
+        payload["id_token"] = _id_token(request, state, code.member, code.scopes)
+    return payload
+
+
+def grant_tokens(state: SandboxState, client_id: str, member: Member, scopes: tuple[str, ...]) -> dict[str, Any]:
+    """A new access token (and refresh token when the app gets them) for the member: the token
+    response without its id_token. Used by the code exchange and by the control API's mint."""
+    token = _new_access_token(state, client_id, member, scopes)
     payload: dict[str, Any] = {
         "access_token": token.token,
         "expires_in": state.config.access_ttl_s,
-        "scope": ",".join(sorted(code.scopes)),  # real responses are comma-separated (§1.4)
+        "scope": ",".join(sorted(scopes)),  # real responses are comma-separated (§1.4)
         "token_type": "Bearer",
     }
-    if "openid" in code.scopes:
-        payload["id_token"] = _id_token(request, state, code.member, code.scopes)
     if state.config.refresh_enabled:
         grant = RefreshGrant(
             "AQX" + secrets.token_urlsafe(300),
-            code.client_id,
-            code.member,
-            code.scopes,
+            client_id,
+            member,
+            scopes,
             token.created_at,
             token.created_at + state.config.refresh_ttl_s,
         )

@@ -146,3 +146,34 @@ def test_queue_a_post_then_move_it_by_tap_and_by_drag_on_a_phone(
     page.get_by_role("link", name="Month").click()
     expect(page.locator(f"#entry-{content_id}")).to_be_visible()
     assert_fits_width(page)
+
+    # The posting schedule: both slots move to 07:15. A post queued in a slot follows them (the one
+    # moved by hand keeps its time), and the page says where it went.
+    auth = {"Authorization": f"Bearer {token}"}
+    follower = httpx.post(f"{base}/api/v1/content", json={"text": "Follows the slots"}, headers=auth, timeout=10)
+    follower_id = follower.json()["id"]
+    assert httpx.post(f"{base}/api/v1/content/{follower_id}/approve", headers=auth, timeout=10).status_code == 200
+    next_slot = httpx.post(
+        f"{base}/api/v1/content/{follower_id}/schedule", json={"slot": "next"}, headers=auth, timeout=10
+    )
+    assert next_slot.status_code == 200, next_slot.text
+    page.goto(f"{base}/calendar")
+    editor = page.locator("details.schedule-editor")
+    editor.locator("summary").click()
+    times = editor.locator('input[name="time"]')
+    expect(times.nth(0)).to_have_value("06:30")
+    times.nth(0).fill("07:15")
+    times.nth(1).fill("07:15")
+    assert_fits_width(page)
+    for selector in (
+        ".schedule-editor summary",
+        ".slot-row select",
+        ".slot-row input[type=time]",
+        ".slot-row label.remove",
+    ):
+        tall_enough(page, selector)
+    page.screenshot(path=artifacts / "calendar-schedule-editor.png", full_page=True)
+    editor.get_by_role("button", name="Save the schedule").click()
+    expect(page.get_by_role("status")).to_contain_text("1 queued post moved to the new times: “Follows the slots”")
+    assert queue_of(base, token, follower_id)["local_at"].endswith("T07:15")
+    assert queue_of(base, token, content_id)["local_at"] == drop

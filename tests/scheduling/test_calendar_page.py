@@ -58,6 +58,25 @@ def entry_on(page: httpx.Response, day: date, content_id: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", card.group(1)))).strip()
 
 
+WEDNESDAY_SEVEN = {"timezone": "Europe/Paris", "day": "wed", "time": "07:00"}
+
+
+async def integration_of(web: httpx.AsyncClient) -> str:
+    """The id in the action of the (only) account's posting-schedule editor on the Calendar page."""
+    (found,) = re.findall(r'action="/calendar/accounts/([0-9a-f-]{36})/schedule"', (await web.get("/calendar")).text)
+    return str(found)
+
+
+async def send_editor(web: httpx.AsyncClient, action: str, **fields: str | list[str]) -> httpx.Response:
+    """Submit the schedule editor, whose slot rows repeat `day` and `time`, with the page's token."""
+    return await web.post(action, data={"csrf_token": csrf_of(await web.get("/calendar")), **fields})
+
+
+def said(label: str) -> str:
+    """ "2027-03-30T06:30" as the page says it: "Tue 30 Mar 06:30"."""
+    return f"{datetime.fromisoformat(label):%a %d %b %H:%M}"
+
+
 def slot_choices(page: httpx.Response) -> list[str]:
     """The free slots the move panel offers (their local time in the schedule's zone)."""
     return re.findall(r'<button type="submit" name="at" value="([0-9T:-]{16})"', page.text)
@@ -157,6 +176,9 @@ async def test_another_organizations_post_or_account_is_not_found_from_the_forms
         ("/calendar/withdraw", {"content_id": theirs["content_id"]}),
         (f"/calendar/accounts/{bobs_integration}/pause", {}),
         ("/calendar/move", {"content_id": "not-a-uuid", "at": free}),
+        (f"/calendar/accounts/{bobs_integration}/schedule", {**WEDNESDAY_SEVEN, "capacity": "1"}),
+        ("/calendar/swap", {"content_id": theirs["content_id"], "other": mine["content_id"]}),
+        ("/calendar/swap", {"content_id": mine["content_id"], "other": theirs["content_id"]}),
     ]:
         answer = await press(web, "/calendar", action, **fields)
         assert answer.status_code == 404, (action, answer.text[:300])
@@ -169,6 +191,8 @@ async def test_another_organizations_post_or_account_is_not_found_from_the_forms
     assert bobs["local_at"] == theirs["local_at"] and bobs["state"] == "queued"
     bobs_schedule = await web.get(f"/api/v1/integrations/{bobs_integration}/schedule", headers=bob.auth)
     assert bobs_schedule.json()["paused"] is False
+    assert bobs_schedule.json()["slots"] == [{"day": "tue", "time": "06:30"}, {"day": "thu", "time": "06:30"}]
+    assert (await queue_of(web, alice))[mine["content_id"]]["local_at"] == mine["local_at"]
 
 
 async def test_the_forms_need_the_pages_csrf_token(web: httpx.AsyncClient, alice: Account) -> None:
@@ -228,3 +252,100 @@ async def test_the_calendar_sends_a_visitor_who_is_not_logged_in_to_log_in(clien
     assert (answer.status_code, answer.headers["location"]) == (303, "/login")
     token_page = await client.get("/login")
     assert csrf_of(token_page)
+
+
+async def test_changing_the_posting_schedule_moves_a_queued_post_and_the_page_says_where(
+    web: httpx.AsyncClient, alice: Account
+) -> None:
+    entry = await queued(web, alice, "Wednesday is the new Tuesday\nSecond line.")
+    integration_id = await integration_of(web)
+    editor = await web.get("/calendar")
+    assert 'name="timezone"' in editor.text and '<option value="Europe/Paris" selected>' in editor.text
+    assert re.findall(r'name="time" value="(\d\d:\d\d)"', editor.text) == ["06:30", "06:30"]
+
+    # Tuesday's slot moves to 07:00, Thursday's is removed, the blank "add a slot" row stays empty.
+    saved = await send_editor(
+        web,
+        f"/calendar/accounts/{integration_id}/schedule",
+        timezone="Europe/Paris",
+        day=["tue", "thu", "mon"],
+        time=["07:00", "06:30", ""],
+        remove="1",
+        capacity="1",
+    )
+    assert saved.status_code == 200, alert_of(saved) if "alert error" in saved.text else saved.text[:500]
+    after = (await queue_of(web, alice))[entry["content_id"]]
+    assert datetime.fromisoformat(after["local_at"]).strftime("%a %H:%M") == "Tue 07:00"
+    assert text_of(saved).count("Posting schedule saved. 1 queued post moved to the new times: ") == 1
+    assert (
+        f"“Wednesday is the new Tuesday” {said(entry['local_at'])} → {said(after['local_at'])} (Europe/Paris)."
+        in text_of(saved)
+    )
+    stored = await web.get(f"/api/v1/integrations/{integration_id}/schedule", headers=alice.auth)
+    assert (stored.json()["slots"], stored.json()["timezone"]) == ([{"day": "tue", "time": "07:00"}], "Europe/Paris")
+    assert "Ada Lovelace Running Tue 07:00 (Europe/Paris)" in text_of(await web.get("/calendar"))
+
+
+async def test_a_bad_zone_or_time_or_no_change_is_refused_plainly_and_nothing_is_saved(
+    web: httpx.AsyncClient, alice: Account
+) -> None:
+    entry = await queued(web, alice, "Stay where you are")
+    integration_id = await integration_of(web)
+    action = f"/calendar/accounts/{integration_id}/schedule"
+
+    cases: list[tuple[dict[str, str | list[str]], str, str]] = [
+        (
+            {**WEDNESDAY_SEVEN, "timezone": "Mars/Olympus_Mons"},
+            "Time zone: 'Mars/Olympus_Mons' is not an IANA time zone (for example Europe/Paris or America/New_York).",
+            '<option value="Mars/Olympus_Mons" selected>',
+        ),
+        (
+            {**WEDNESDAY_SEVEN, "time": "25:00"},
+            "Slot 1: '25:00' is not a time of day as HH:MM, for example 06:30.",
+            'name="time" value="25:00"',
+        ),
+        (
+            {**WEDNESDAY_SEVEN, "capacity": "many"},
+            "Posts per slot: give a whole number from 1 to 10.",
+            'name="capacity" min="1" max="10" inputmode="numeric" value="many"',
+        ),
+        (
+            {"timezone": "Europe/Paris", "day": ["thu", "tue"], "time": ["06:30", "06:30"]},
+            "Nothing changed: edit the zone, a slot or the posts per slot, then save.",
+            '<details class="schedule-editor" open>',
+        ),
+    ]
+    for fields, message, kept in cases:
+        refused = await send_editor(web, action, **{"capacity": "1", **fields})
+        assert refused.status_code == 422, refused.text[:500]
+        assert refused.headers["content-type"].startswith("text/html")
+        assert alert_of(refused) == message
+        assert '<details class="schedule-editor" open>' in refused.text and kept in refused.text  # what was sent
+
+    schedule_now = await web.get(f"/api/v1/integrations/{integration_id}/schedule", headers=alice.auth)
+    assert (schedule_now.json()["timezone"], schedule_now.json()["capacity"]) == ("Europe/Paris", 1)
+    assert schedule_now.json()["slots"] == [{"day": "tue", "time": "06:30"}, {"day": "thu", "time": "06:30"}]
+    assert (await queue_of(web, alice))[entry["content_id"]]["local_at"] == entry["local_at"]
+
+
+async def test_swapping_two_queued_posts_exchanges_their_times(web: httpx.AsyncClient, alice: Account) -> None:
+    first = await queued(web, alice, "Goes first")
+    second = await queued(web, alice, "Goes second")
+    panel = await web.get("/calendar", params={"move": first["content_id"]})
+    offered = re.findall(r'<option value="([0-9a-f-]{36})">([^<]*)</option>', panel.text)
+    assert [(value, unescape(label).endswith("Goes second")) for value, label in offered] == [
+        (second["content_id"], True)
+    ]
+
+    swapped = await press(
+        web, "/calendar", "/calendar/swap", content_id=first["content_id"], other=second["content_id"]
+    )
+    assert swapped.status_code == 303, alert_of(swapped)
+    assert swapped.headers["location"].endswith("&done=swapped")
+    assert "Swapped." in text_of(await web.get(swapped.headers["location"]))
+    queue = await queue_of(web, alice)
+    assert queue[first["content_id"]]["local_at"] == second["local_at"]
+    assert queue[second["content_id"]]["local_at"] == first["local_at"]
+
+    itself = await press(web, "/calendar", "/calendar/swap", content_id=first["content_id"], other=first["content_id"])
+    assert (itself.status_code, alert_of(itself)) == (422, "Choose two different posts to swap.")

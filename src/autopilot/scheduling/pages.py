@@ -1,6 +1,7 @@
 """The Calendar page: the queue in week and month views, in the user's own zone; move a post to a
 free slot (tap a post, then a slot or a typed time; or drag it, with /static/calendar.js), take it
-off the queue, pause an account's queue, and the secret iCal link."""
+off the queue, swap two queued posts, pause an account's queue or change its posting schedule, and
+the secret iCal link."""
 
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ from autopilot.kit.errors import Answered, AppError, NotFound, Unprocessable
 from autopilot.kit.time import as_utc, utcnow
 from autopilot.linkedin import service as linkedin
 from autopilot.scheduling import service
+from autopilot.scheduling.editor import Draft, saved_sentence
 from autopilot.scheduling.models import QueueEntry
 from autopilot.scheduling.schemas import WEEKDAYS, QueueIn
 from autopilot.web.session import CsrfChecked
-from autopilot.web.templating import Nav, readable, render
+from autopilot.web.templating import Nav, readable, render, zone_names
 
 router = APIRouter(include_in_schema=False)
 NAV = [Nav("calendar", "Calendar", "/calendar")]
@@ -46,6 +48,7 @@ IN_FLIGHT = {"publishing": ("Publishing…", "busy"), "failed": ("Failed", "bad"
 MOVABLE = {"queued", "held", "missed"}
 DONE = {
     "moved": "Moved.",
+    "swapped": "Swapped.",
     "withdrawn": "Taken off the queue. The post stays approved.",
     "paused": "Queue paused: posts whose slot comes meanwhile are held, not published.",
     "resumed": "Queue resumed: held posts went to the next free slots.",
@@ -86,6 +89,12 @@ def window(view: str, start: str, today: date) -> Window:
     )
 
 
+def first_line(text: str) -> str:
+    """How the calendar names a post: its first line."""
+    text = text.strip()
+    return text.splitlines()[0][:120] if text else "(empty post)"
+
+
 @dataclass(frozen=True)
 class Queued:
     """A post in the queue as the calendar shows it, at its time in the user's zone."""
@@ -99,8 +108,7 @@ class Queued:
 
     @property
     def first_line(self) -> str:
-        text = self.item.text.strip()
-        return text.splitlines()[0][:120] if text else "(empty post)"
+        return first_line(self.item.text)
 
     @property
     def movable(self) -> bool:
@@ -132,6 +140,7 @@ class Account:
     name: str
     rhythm: str
     paused: bool
+    editor: Draft
 
 
 def _queued(entry: QueueEntry, item: Content, zone: ZoneInfo) -> Queued:
@@ -159,6 +168,7 @@ async def _page(
     start: str = "",
     move: str = "",
     status_code: int = 200,
+    draft: Draft | None = None,
     **context: Any,
 ) -> HTMLResponse:
     zone = ZoneInfo(caller.user.timezone)
@@ -178,7 +188,10 @@ async def _page(
         name = integration.name or "LinkedIn"
         rhythm = await service.rhythm(session, caller, integration.id)
         slots = ", ".join(f"{WEEKDAYS[d].capitalize()} {t:%H:%M}" for d, t in rhythm.slots) or "no slots"
-        accounts.append(Account(integration.id, name, f"{slots} ({rhythm.schedule.timezone})", rhythm.schedule.paused))
+        editor = draft if draft and draft.integration_id == str(integration.id) else Draft.of(rhythm)
+        accounts.append(
+            Account(integration.id, name, f"{slots} ({rhythm.schedule.timezone})", rhythm.schedule.paused, editor)
+        )
         # The schedule's local dates may differ from the user's by a day either side.
         for slot in await _free(
             session, caller, integration.id, name, shown.first - timedelta(days=1), shown.last + timedelta(days=1), zone
@@ -187,7 +200,7 @@ async def _page(
                 days[slot.local.date()].items.append(slot)
     for day in days.values():
         day.items.sort(key=lambda i: (i.local, i.kind))
-    moving, choices = await _moving(session, caller, move, zone)
+    moving, choices, swaps = await _moving(session, caller, move, zone)
     return render(
         request,
         "calendar.html",
@@ -201,6 +214,9 @@ async def _page(
         accounts=accounts,
         moving=moving,
         choices=choices,
+        swaps=swaps,
+        zones=zone_names(),
+        weekdays=WEEKDAYS,
         rule=service.DST_RULE,
         sandbox=settings.linkedin_sandbox,
         **context,
@@ -209,14 +225,15 @@ async def _page(
 
 async def _moving(
     session: AsyncSession, caller: Caller, move: str, zone: ZoneInfo
-) -> tuple[Queued | None, list[FreeSlot]]:
-    """The post being moved (tap flow) and the next free slots of its account."""
+) -> tuple[Queued | None, list[FreeSlot], list[Queued]]:
+    """The post being moved (tap flow), the next free slots of its account, and the account's other
+    posts still waiting for their slot (to swap places with)."""
     if not move:
-        return None, []
+        return None, [], []
     try:
         entry, item = await service.entry_of(session, caller, _uuid(move))
     except AppError:
-        return None, []
+        return None, [], []
     schedule_today = (
         utcnow()
         .astimezone(ZoneInfo((await service.rhythm(session, caller, entry.integration_id)).schedule.timezone))
@@ -225,7 +242,22 @@ async def _moving(
     choices = await _free(
         session, caller, entry.integration_id, "", schedule_today, schedule_today + timedelta(days=60), zone
     )
-    return _queued(entry, item, zone), choices[:CHOICES]
+    return _queued(entry, item, zone), choices[:CHOICES], await _ahead(session, caller, entry, zone)
+
+
+async def _ahead(session: AsyncSession, caller: Caller, moving: QueueEntry, zone: ZoneInfo) -> list[Queued]:
+    """The account's other queued posts still ahead, when *moving* is one too (only those can swap)."""
+    now = utcnow()
+    if moving.state != "queued" or as_utc(moving.due_at) <= now:
+        return []
+    rows = await service.listing(session, caller.org_id, now, now + timedelta(days=service.HORIZON_DAYS))
+    return [
+        _queued(entry, item, zone)
+        for entry, item in rows
+        if entry.integration_id == moving.integration_id
+        and entry.state == "queued"
+        and entry.content_id != moving.content_id
+    ]
 
 
 def _uuid(value: str) -> uuid.UUID:
@@ -255,10 +287,19 @@ async def calendar_page(request: Request, session: SessionDep, settings: Setting
 
 
 async def _refusal(
-    request: Request, session: AsyncSession, settings: Settings, caller: Caller, exc: AppError, **where: str
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    caller: Caller,
+    exc: AppError,
+    *,
+    draft: Draft | None = None,
+    **where: str,
 ) -> AppError:
     """The page again with the error said plainly; raising it rolls the request's changes back."""
-    page = await _page(request, session, settings, caller, status_code=exc.status, error=_sentence(exc), **where)
+    page = await _page(
+        request, session, settings, caller, status_code=exc.status, error=_sentence(exc), draft=draft, **where
+    )
     return Answered(page, exc.detail)
 
 
@@ -281,7 +322,6 @@ async def move(
     start: Field = "",
 ) -> Response:
     """Move a queued post to a free slot or a typed local time (the tap flow and the drop of a drag)."""
-    where = {"view": view, "start": start, "move": content_id}
     try:
         if not at:
             raise Unprocessable("choose a free slot, or type a date and time")
@@ -291,7 +331,7 @@ async def move(
             raise Unprocessable(readable(exc)) from exc
         entry = await service.queue(session, caller, _uuid(content_id), choice)
     except AppError as exc:  # 404 another organization's post, 409 a taken slot, 422 a past or skipped time
-        raise await _refusal(request, session, settings, caller, exc, **where) from exc
+        raise await _refusal(request, session, settings, caller, exc, view=view, start=start, move=content_id) from exc
     day = as_utc(entry.due_at).astimezone(ZoneInfo(caller.user.timezone)).date()
     return _back(view, start, "moved", day)
 
@@ -313,6 +353,61 @@ async def withdraw(
     except AppError as exc:
         raise await _refusal(request, session, settings, caller, exc, view=view, start=start) from exc
     return _back(view, start, "withdrawn")
+
+
+@router.post("/calendar/swap")
+async def swap_places(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: PageCaller,
+    _csrf: CsrfChecked,
+    content_id: Field = "",
+    other: Field = "",
+    view: Field = "week",
+    start: Field = "",
+) -> Response:
+    """Reorder: two queued posts of one account trade their times."""
+    try:
+        if not other:
+            raise Unprocessable("choose the post to swap with")
+        first, _second = await service.swap(session, caller, _uuid(content_id), _uuid(other))
+    except AppError as exc:  # 404 another organization's post, 409 another account's or a past one
+        raise await _refusal(request, session, settings, caller, exc, view=view, start=start, move=content_id) from exc
+    day = as_utc(first.due_at).astimezone(ZoneInfo(caller.user.timezone)).date()
+    return _back(view, start, "swapped", day)
+
+
+# Declared before pause_or_resume, whose {action} would otherwise take "schedule" (first match wins).
+@router.post("/calendar/accounts/{integration_id}/schedule", response_class=HTMLResponse)
+async def change_schedule(
+    integration_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: PageCaller,
+    _csrf: CsrfChecked,
+    view: Field = "week",
+    start: Field = "",
+) -> Response:
+    """Save an account's zone, weekly slots and posts per slot; the page says which queued posts moved."""
+    form = await request.form()
+    fields = {name: [str(v) for v in form.getlist(name)] for name in ("timezone", "capacity", "day", "time", "remove")}
+    draft = Draft.read(integration_id, fields)
+    try:
+        account = _uuid(integration_id)
+        wanted = draft.schedule(await service.rhythm(session, caller, account))
+        _rhythm, moves = await service.change_schedule(session, caller, account, wanted)
+        first_lines = {m.content_id: await _first_line(session, caller, m.content_id) for m in moves}
+    except AppError as exc:  # 404 another organization's account, 422 a bad zone, time or no change
+        raise await _refusal(request, session, settings, caller, exc, draft=draft, view=view, start=start) from exc
+    notice = saved_sentence(moves, first_lines)
+    return await _page(request, session, settings, caller, view=view, start=start, notice=notice)
+
+
+async def _first_line(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> str:
+    _entry, item = await service.entry_of(session, caller, content_id)
+    return first_line(item.text)
 
 
 @router.post("/calendar/accounts/{integration_id}/{action}")

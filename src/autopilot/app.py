@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.readers = make_sessionmaker(reader_engine) if reader_engine else app.state.sessions
         app.state.job_engine = None
         if settings.run_job_engine:
-            services = JobServices(settings=settings, http=app.state.http, keyring=app.state.keyring)
+            services = JobServices(
+                settings=settings, http=app.state.http, keyring=app.state.keyring, readers=app.state.readers
+            )
             app.state.job_engine = JobEngine(settings, app.state.sessions, wiring, services).start()
         listener, app.state.metrics_address = None, None
         if settings.metrics_address is not None:

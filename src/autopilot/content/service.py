@@ -326,9 +326,10 @@ class Publication:
     ) -> None:
         self.sessions, self.services, self.org_id, self.content_id = sessions, services, org_id, content_id
         self.settings: Settings = services.settings
+        self.readers = services.readers or sessions  # reads never queue for SQLite's write lock
 
     async def _read(self) -> tuple[Content, Integration, Media | None]:
-        async with self.sessions() as session:
+        async with self.readers() as session:
             item = await contents.find(session, self.org_id, self.content_id)
             if item is None:
                 raise PermanentError(f"content {self.content_id} no longer exists")
@@ -343,7 +344,7 @@ class Publication:
         """Run *call* with a valid token; after a 401 for an expired token, refresh once and retry
         (a 401 means LinkedIn did nothing, so the retry is safe)."""
         args = (self.sessions, self.settings, self.services.http, self.services.keyring, self.org_id, integration.id)
-        token, _ = await linkedin.access_token(*args)
+        token, _ = await linkedin.access_token(*args, readers=self.readers)
         try:
             return await call(token)
         except TokenRejected as rejected:
@@ -362,8 +363,8 @@ class Publication:
             if item.attempts > 0 and await self._reconcile(api, integration, commentary, session):
                 return
             body = await self._body(api, integration, commentary, attached)
-            await linkedin.spend(self.sessions, self.settings, integration, "posts.create")
-            earlier_calls = await self._record_attempt(item)
+            await linkedin.pace(self.sessions, self.settings, "posts.create")
+            earlier_calls = await self._record_attempt(item, integration)
             outcome = await self._with_token(integration, lambda token: api.create_post(token, body))
         if isinstance(outcome, Duplicate):
             if earlier_calls == 0:
@@ -427,11 +428,13 @@ class Publication:
             )
         return urn
 
-    async def _record_attempt(self, read: Content) -> int:
-        """Count the call before making it, durably: the next attempt then knows a post may exist.
-        Guarded on the version that was read and on the approval: an edit that landed since the
-        read stops this attempt (the edited text was not approved)."""
+    async def _record_attempt(self, read: Content, integration: Integration) -> int:
+        """Count the call before making it, durably, with the day's LinkedIn budgets (one write
+        transaction): the next attempt then knows a post may exist. Guarded on the version that
+        was read and on the approval: an edit that landed since the read stops this attempt (the
+        edited text was not approved)."""
         async with self.sessions() as session, session.begin():
+            await linkedin.spend(session, self.settings, integration, "posts.create")
             earlier = await session.scalar(
                 update(Content)
                 .where(
@@ -441,8 +444,8 @@ class Publication:
                 .values(attempts=Content.attempts + 1, state=ContentState.PUBLISHING.value, updated_at=utcnow())
                 .returning(Content.attempts - 1)
             )  # fmt: skip
-        if earlier is None:
-            raise PermanentError("the content was edited after it was approved: approve it again, then publish it")
+            if earlier is None:  # raised inside: the budget spent above is rolled back with it
+                raise PermanentError("the content was edited after it was approved: approve it again, then publish it")
         return int(earlier)
 
     async def _published(self, session: AsyncSession, urn: str) -> None:

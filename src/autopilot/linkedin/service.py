@@ -334,11 +334,14 @@ async def access_token(
     force_refresh: bool = False,
     unless_expiry_after: datetime | None = None,
     rejected: str | None = None,
+    readers: async_sessionmaker[AsyncSession] | None = None,
 ) -> tuple[str, Integration]:
     """A usable access token for the integration, refreshed first when it is about to expire
     (or when LinkedIn just said it expired: *force_refresh*). Raises AuthFailed when a person must
-    reconnect. Each step is its own short transaction; the refresh holds the integration's lock."""
-    async with sessions() as session, session.begin():
+    reconnect. Each step is its own short transaction; the refresh holds the integration's lock.
+    The first step only reads: with *readers* (SQLite's read-only connections) it does not queue
+    for the write lock."""
+    async with (readers or sessions)() as session, session.begin():
         # The token first, then its expiry: under READ COMMITTED (PostgreSQL) a refresh committing
         # between the two reads then shows an old token with a new expiry (used, LinkedIn says
         # 401, and the newer token is found), never a new token with an old expiry, which would
@@ -438,42 +441,46 @@ class Paced(RateLimited):
         self.turn = turn
 
 
-async def spend(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, integration: Integration, endpoint: str
-) -> None:
-    """Count one call against the member's and the app's budget of the UTC day, atomically and
-    before the call (so concurrent workers share one budget); RateLimited until midnight UTC when
-    either is spent. Only post creation has a member budget we know (150 a day, contract §6).
-    With `linkedin_app_posts_per_minute`, post creation is also paced per UTC minute: a call past
+async def pace(sessions: async_sessionmaker[AsyncSession], settings: Settings, endpoint: str) -> None:
+    """With `linkedin_app_posts_per_minute`, post creation is paced per UTC minute: a call past
     the minute's budget is Paced to a later minute, the k-th one over to minute k // budget + 1, so
-    a rush spreads evenly instead of everyone retrying at the same second."""
-    now = utcnow()
+    a rush spreads evenly instead of everyone retrying at the same second. The count is committed
+    even when the call is refused, so each refused call keeps its place."""
     per_minute = settings.linkedin_app_posts_per_minute
-    if endpoint == "posts.create" and per_minute:
-        async with sessions() as session, session.begin():  # committed even when over: the k-th over
-            calls = await _count(session, now.date(), f"app:{endpoint}:minute:{now:%H%M}")  # keeps its place
-        if calls > per_minute:
-            minute = now.replace(second=0, microsecond=0)
-            turn = minute + timedelta(minutes=1 + (calls - per_minute - 1) // per_minute)
-            raise Paced(
-                f"spread: the app sends at most {per_minute} posts a minute to LinkedIn and this minute's are "
-                f"taken; its turn comes at {turn:%H:%M} UTC",
-                retry_after_s=(turn - now).total_seconds(),
-                turn=turn,
-            )
+    if endpoint != "posts.create" or not per_minute:
+        return
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        calls = await _count(session, now.date(), f"app:{endpoint}:minute:{now:%H%M}")
+    if calls > per_minute:
+        minute = now.replace(second=0, microsecond=0)
+        turn = minute + timedelta(minutes=1 + (calls - per_minute - 1) // per_minute)
+        raise Paced(
+            f"spread: the app sends at most {per_minute} posts a minute to LinkedIn and this minute's are "
+            f"taken; its turn comes at {turn:%H:%M} UTC",
+            retry_after_s=(turn - now).total_seconds(),
+            turn=turn,
+        )
+
+
+async def spend(session: AsyncSession, settings: Settings, integration: Integration, endpoint: str) -> None:
+    """Count one call against the member's and the app's budget of the UTC day, atomically and
+    before the call (so concurrent workers share one budget), in the caller's transaction: a
+    refusal rolls the count back with it. RateLimited until midnight UTC when either is spent.
+    Only post creation has a member budget we know (150 a day, contract §6)."""
+    now = utcnow()
     limits = {f"app:{endpoint}": settings.linkedin_app_daily_calls}
     if endpoint == "posts.create":
         limits[f"member:{integration.member_id}:{endpoint}"] = settings.linkedin_member_daily_posts
-    async with sessions() as session, session.begin():
-        for bucket, limit in limits.items():
-            calls = await _count(session, now.date(), bucket)
-            if calls > limit:
-                wait = (_next_midnight_utc(now) - now).total_seconds()
-                raise RateLimited(
-                    f"the daily LinkedIn budget for {bucket.split(':')[0]} {endpoint} ({limit}) is spent; "
-                    "it resets at midnight UTC",
-                    retry_after_s=wait,
-                )
+    for bucket, limit in limits.items():
+        calls = await _count(session, now.date(), bucket)
+        if calls > limit:
+            wait = (_next_midnight_utc(now) - now).total_seconds()
+            raise RateLimited(
+                f"the daily LinkedIn budget for {bucket.split(':')[0]} {endpoint} ({limit}) is spent; "
+                "it resets at midnight UTC",
+                retry_after_s=wait,
+            )
 
 
 async def _count(session: AsyncSession, day: date, bucket: str) -> int:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, cast
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
+from pydantic import TypeAdapter
 
 from autopilot.accounts.deps import CurrentCaller
-from autopilot.accounts.service import Caller
 from autopilot.content.models import Content
 from autopilot.kit.deps import SessionDep, SettingsDep
 from autopilot.kit.openapi import PROBLEMS, problems
@@ -110,16 +110,10 @@ async def swap(data: schemas.SwapIn, session: SessionDep, caller: CurrentCaller)
     return [entry_out(entry) for entry in await service.swap(session, caller, data.first, data.second)]
 
 
-async def _listing(
-    session: SessionDep, caller: Caller, first: date | None, last: date | None
-) -> list[tuple[QueueEntry, Content]]:
-    zone = caller.user.timezone
-    today = datetime.now(ZoneInfo(zone)).date()
-    start, end = service.local_window(first or today, last or (first or today) + timedelta(days=30), zone)
-    return list(await service.listing(session, caller.org_id, start, end))
+LISTING = TypeAdapter(list[schemas.EntryRow])
 
 
-@router.get(f"{api}/schedule", responses=problems(422))
+@router.get(f"{api}/schedule", responses=problems(422), response_model=list[schemas.EntryOut])
 async def schedule_listing(
     session: SessionDep,
     caller: CurrentCaller,
@@ -129,9 +123,14 @@ async def schedule_listing(
     last: Annotated[
         date | None, Query(alias="to", description="Last local date, inclusive; default 30 days on")
     ] = None,
-) -> list[schemas.EntryOut]:
-    """What is queued between two local dates of your zone, in time order."""
-    return [entry_out(entry, item) for entry, item in await _listing(session, caller, first, last)]
+) -> Response:
+    """What is queued between two local dates of your zone, in time order (at most 2,000)."""
+    zone = caller.user.timezone
+    today = datetime.now(ZoneInfo(zone)).date()
+    start, end = service.local_window(first or today, last or (first or today) + timedelta(days=30), zone)
+    rows = await service.listed(session, caller.org_id, start, end)
+    # Rows from our own tables, already typed: serialised in one pass, without building models.
+    return Response(LISTING.dump_json(cast(list[schemas.EntryRow], rows)), media_type="application/json")
 
 
 @router.post(f"{api}/calendar/feed", status_code=201)

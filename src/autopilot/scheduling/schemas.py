@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from autopilot.accounts.schemas import check_zone
 from autopilot.kit.inputs import Input
@@ -106,6 +107,21 @@ class EntryOut(BaseModel):
     note: str
     content_state: str = ""
     text: str = ""
+
+
+class EntryRow(TypedDict):
+    """EntryOut as a plain row, for listings serialised straight from the database's rows."""
+
+    content_id: uuid.UUID
+    integration_id: uuid.UUID
+    due_at: datetime
+    local_at: str
+    timezone: str
+    from_slot: bool
+    state: str
+    note: str
+    content_state: str
+    text: str
 
 
 class FeedOut(BaseModel):

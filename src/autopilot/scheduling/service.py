@@ -461,6 +461,28 @@ async def listing(
     return [(entry, item) for entry, item in rows]
 
 
+LISTED = (
+    QueueEntry.content_id, QueueEntry.integration_id, QueueEntry.due_at, QueueEntry.local_at,
+    QueueEntry.timezone, QueueEntry.from_slot, QueueEntry.state, QueueEntry.note,
+    Content.state.label("content_state"), Content.text,
+)  # fmt: skip
+
+
+async def listed(
+    session: AsyncSession, org_id: uuid.UUID, first: datetime, last: datetime, limit: int = 2000
+) -> list[dict[str, Any]]:
+    """The listing as plain rows (the API's fields), read without building ORM objects: the
+    schedule of a busy organization (a thousand posts) is read often, also during a rush."""
+    rows = await session.execute(
+        select(*LISTED)
+        .join(Content, Content.id == QueueEntry.content_id)
+        .where(QueueEntry.org_id == org_id, QueueEntry.due_at >= first, QueueEntry.due_at < last)
+        .order_by(QueueEntry.due_at, QueueEntry.seat)
+        .limit(limit)
+    )
+    return [row._asdict() for row in rows]
+
+
 def local_window(first: date, last: date, zone: str) -> tuple[datetime, datetime]:
     """From the start of *first* to the end of *last* in *zone*, as UTC instants."""
     _check_range(first, last)

@@ -35,7 +35,7 @@ def _org(ctx: JobContext) -> uuid.UUID:
 async def publish_at_slot(ctx: JobContext, payload: SlotRef) -> None:
     """The post's slot has come: set it aside (missed, held) or publish it, effectively once."""
     settings = ctx.services.settings
-    async with ctx.sessions() as reading:  # a short read: the publication opens its own transactions
+    async with ctx.readers() as reading:  # a short read: the publication opens its own transactions
         entry = await service.slot_entry(reading, _org(ctx), payload.content_id, ctx.job_id)
         if entry is None:
             return  # withdrawn or moved since: the job that serves it now is another one
@@ -58,7 +58,7 @@ async def preflight(ctx: JobContext, payload: PreflightRef) -> None:
     """Ask LinkedIn whether the token still works (a revocation is only seen on a call), then check
     everything else the slot needs; the owner hears of any problem while there is time."""
     due, services = as_utc(payload.due), ctx.services
-    async with ctx.sessions() as reading:
+    async with ctx.readers() as reading:
         entry = await service.preflight_target(reading, _org(ctx), payload.content_id, due)
     if entry is None:
         return

@@ -28,6 +28,9 @@ class JobServices:
     http: ClientPool  # outbound HTTP: one kept-alive client per call in flight
     keyring: KeyRing  # decrypts stored credentials (OAuth tokens, channel secrets)
     clock: Callable[[], datetime] = utcnow  # aware UTC; time-machine moves it in tests
+    # Sessions for work that only reads. On SQLite, connections that begin DEFERRED and cannot
+    # write (decision 0007): reads then never queue for the one write lock. None: the writer's.
+    readers: async_sessionmaker[AsyncSession] | None = None
 
     @classmethod
     def for_settings(cls, settings: Settings) -> JobServices:
@@ -47,6 +50,11 @@ class JobContext:
     sessions: async_sessionmaker[AsyncSession]
     services: JobServices
     opened_session: AsyncSession | None = field(default=None, repr=False)
+
+    @property
+    def readers(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for reads only (a write through one fails on SQLite)."""
+        return self.services.readers or self.sessions
 
     @property
     def session(self) -> AsyncSession:

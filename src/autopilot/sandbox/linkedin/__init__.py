@@ -33,7 +33,7 @@ Control API (JSON, no auth):
   POST   /_sandbox/posts/{urn}/reactions {"count": n, "type": "LIKE"}
   POST   /_sandbox/posts/{urn}/comments {"text": …, "author_name": …}
   POST   /_sandbox/posts/{urn}/impressions {"impressions": n, "members_reached": m, "reshares": r}
-  POST   /_sandbox/reset;  GET /_sandbox/feed (HTML, what members see)
+  POST   /_sandbox/reset (everything but the config; the clock back to real time);  GET /_sandbox/feed (HTML)
 
 Endpoint names (faults, quotas, stats): authorize, token, introspect, revoke, userinfo, posts.create,
 posts.get, posts.finder, posts.update, posts.delete, images.init, documents.init, images.get,

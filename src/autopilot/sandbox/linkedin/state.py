@@ -190,7 +190,10 @@ class SandboxState:
         self.reset()
 
     def reset(self) -> None:
-        """Forget every member, token, post, asset, quota count, fault and counter (keeps config and key)."""
+        """Forget every member, token, post, asset, quota count, fault and counter, and put the
+        clock back to real time (keeps config and key)."""
+        if hasattr(self, "clock"):
+            self.clock.offset = 0.0
         self.consents: dict[str, Consent] = {}
         self.grants: dict[str, tuple[str, ...]] = {}  # member sub -> scopes granted (consent skipped)
         self.codes: dict[str, AuthCode] = {}

@@ -79,18 +79,14 @@ def test_queue_a_post_then_move_it_by_tap_and_by_drag_on_a_phone(
     expect(post.locator(".badge")).to_have_text("Approved")
     content_id = (post.get_attribute("id") or "").removeprefix("post-")
 
-    # Queue it in the next free slot through the API, as a script would.
+    # "Add to queue" on the Posts page: the calendar opens on the week of its slot.
+    post.get_by_role("button", name="Add to queue").click()
+    expect(page.get_by_role("status")).to_contain_text("Added to the queue")
     login = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=10)
     token = login.json()["access_token"]
-    queued = httpx.post(
-        f"{base}/api/v1/content/{content_id}/schedule",
-        json={"slot": "next"},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert queued.status_code == 200, queued.text
-    local = datetime.fromisoformat(queued.json()["due_at"]).astimezone(PARIS)
-    assert f"{local:%H:%M}" == "06:30"
+    local = datetime.fromisoformat(queue_of(base, token, content_id)["due_at"]).astimezone(PARIS)
+    assert f"{local:%H:%M}" == "06:30" and local.weekday() in (1, 3)  # Tuesday or Thursday
+    expect(page.locator(f"#day-{local.date()} #entry-{content_id}")).to_be_visible()
 
     # The calendar shows it at 06:30 on its day, in the user's zone.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Calendar").click()

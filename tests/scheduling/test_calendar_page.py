@@ -349,3 +349,21 @@ async def test_swapping_two_queued_posts_exchanges_their_times(web: httpx.AsyncC
 
     itself = await press(web, "/calendar", "/calendar/swap", content_id=first["content_id"], other=first["content_id"])
     assert (itself.status_code, alert_of(itself)) == (422, "Choose two different posts to swap.")
+
+
+async def test_add_to_queue_on_the_posts_page_puts_it_in_the_next_slot_or_says_why_not(
+    web: httpx.AsyncClient, alice: Account, bob: Account
+) -> None:
+    post = await approved(web, alice, "Queued from the Posts page")
+    assert 'action="/calendar/queue"' in (await web.get("/posts")).text
+    added = await press(web, "/posts", "/calendar/queue", content_id=post["id"])
+    assert added.status_code == 303 and "done=queued" in added.headers["location"]
+    entry = (await queue_of(web, alice))[post["id"]]
+    assert entry["local_at"].endswith("T06:30") and entry["from_slot"] is True
+    page = await web.get(added.headers["location"])
+    assert "Added to the queue" in text_of(page) and "Queued from the Posts page" in text_of(page)
+    draft = await web.post("/api/v1/content", json={"text": "Not approved"}, headers=alice.auth)
+    refused = await press(web, "/posts", "/calendar/queue", content_id=draft.json()["id"])
+    assert refused.status_code == 409 and "only approved content" in alert_of(refused)
+    bobs = await approved(web, bob, "Bob's own")
+    assert (await press(web, "/posts", "/calendar/queue", content_id=bobs["id"])).status_code == 404

@@ -47,6 +47,7 @@ STATES = {  # the queue entry's state as a badge: label and colour
 IN_FLIGHT = {"publishing": ("Publishing…", "busy"), "failed": ("Failed", "bad")}  # the content's state wins
 MOVABLE = {"queued", "held", "missed"}
 DONE = {
+    "queued": "Added to the queue: it goes out in its account's next free slot, shown below.",
     "moved": "Moved.",
     "swapped": "Swapped.",
     "withdrawn": "Taken off the queue. The post stays approved.",
@@ -334,6 +335,25 @@ async def move(
         raise await _refusal(request, session, settings, caller, exc, view=view, start=start, move=content_id) from exc
     day = as_utc(entry.due_at).astimezone(ZoneInfo(caller.user.timezone)).date()
     return _back(view, start, "moved", day)
+
+
+@router.post("/calendar/queue")
+async def add_to_queue(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: PageCaller,
+    _csrf: CsrfChecked,
+    content_id: Field = "",
+) -> Response:
+    """ "Add to queue" from the Posts page: approved content into its account's next free slot; the
+    calendar then opens on the week it went to."""
+    try:
+        entry = await service.queue(session, caller, _uuid(content_id), QueueIn(slot="next"))
+    except AppError as exc:  # 404 another organization's post, 409 not approved or no free slot
+        raise await _refusal(request, session, settings, caller, exc, view="week", start="") from exc
+    day = as_utc(entry.due_at).astimezone(ZoneInfo(caller.user.timezone)).date()
+    return _back("week", "", "queued", day)
 
 
 @router.post("/calendar/withdraw")

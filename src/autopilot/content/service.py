@@ -450,17 +450,22 @@ class Publication:
 
     async def _published(self, session: AsyncSession, urn: str) -> None:
         """Store the URN in the job's own transaction: it commits with the job's success."""
-        item = await contents.get(session, self.org_id, self.content_id)
         now = utcnow()
-        item.state, item.post_urn, item.published_at, item.last_error = ContentState.PUBLISHED.value, urn, now, ""
-        await session.flush()
-        if item.first_comment.strip():
+        first_comment = await session.scalar(  # one statement: on SQLite it runs in the write turn
+            update(Content)
+            .where(Content.org_id == self.org_id, Content.id == self.content_id)
+            .values(state=ContentState.PUBLISHED.value, post_urn=urn, published_at=now, last_error="", updated_at=now)
+            .returning(Content.first_comment)
+        )
+        if first_comment is None:
+            raise PermanentError(f"content {self.content_id} no longer exists")
+        if first_comment.strip():
             await ledger.enqueue(
                 session,
                 kind=COMMENT_KIND,
-                payload={"content_id": str(item.id)},
+                payload={"content_id": str(self.content_id)},
                 org_id=self.org_id,
-                dedupe_key=f"comment:{item.id}",
+                dedupe_key=f"comment:{self.content_id}",
             )
 
     async def comment(self, session: AsyncSession) -> None:

@@ -205,7 +205,7 @@ async def test_publishing_a_draft_is_a_readable_conflict(web: httpx.AsyncClient,
     [content_id] = content_ids(await web.get("/posts"))
     answer = await press(web, "/posts", f"/posts/{content_id}/publish")
     assert answer.status_code == 409
-    assert alert_of(answer) == "This content is draft: only approved content can be published."
+    assert alert_of(answer) == "This content is draft: only approved content can be published or scheduled."
 
 
 async def test_an_editor_sees_no_approve_button(client: httpx.AsyncClient, alice: Account) -> None:

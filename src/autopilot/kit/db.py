@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Executable, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.util.concurrency import await_only
 
 from autopilot.kit.time import as_utc, utcnow
 
@@ -72,80 +69,10 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
     cursor.close()
 
 
-class WriteTurns:
-    """The writers of one process take turns in an asyncio queue before they ask SQLite for its
-    write lock (decision 0013). SQLite's own wait (busy_timeout) sleeps and polls — 1, 2, 5 … up to
-    100 ms between tries — so with many writers in one process the lock sits free while they
-    sleep; here the next writer starts the moment the previous one committed. Other processes
-    still meet at SQLite's lock, as before. A writer that waits longer than the busy timeout
-    fails as SQLite would ("database is locked")."""
-
-    def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
-        self._lock: asyncio.Lock | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._held: dict[int, asyncio.Lock] = {}  # id of the DBAPI connection holding the turn
-
-    def _current(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._loop is not loop:  # one queue per event loop
-            self._lock, self._loop = asyncio.Lock(), loop
-        return self._lock
-
-    def take(self, dbapi_connection: Any) -> None:
-        if id(dbapi_connection) in self._held:
-            return  # its earlier transaction ended without a COMMIT/ROLLBACK of ours (DDL, reflection)
-        lock = self._current()
-        try:
-            await_only(asyncio.wait_for(lock.acquire(), self.timeout_s))
-        except TimeoutError:
-            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked")) from None
-        self._held[id(dbapi_connection)] = lock
-
-    def give_back(self, dbapi_connection: Any) -> None:
-        lock = self._held.pop(id(dbapi_connection), None)
-        if lock is not None:
-            lock.release()
-
-
-def _take_turns(engine: AsyncEngine, turns: WriteTurns) -> None:
-    """Each write transaction holds a turn from BEGIN IMMEDIATE until its COMMIT or ROLLBACK has
-    completed (or its connection goes back to the pool or is closed, whatever happened)."""
-    sync = engine.sync_engine
-    dialect = sync.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
-
-    def do_commit(dbapi_connection: Any) -> None:
-        try:
-            commit(dbapi_connection)
-        finally:
-            turns.give_back(dbapi_connection)
-
-    def do_rollback(dbapi_connection: Any) -> None:
-        try:
-            rollback(dbapi_connection)
-        finally:
-            turns.give_back(dbapi_connection)
-
-    dialect.do_commit = do_commit  # type: ignore[method-assign]
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
-    for name in ("checkin", "close", "invalidate", "soft_invalidate", "close_detached"):
-        event.listen(sync.pool, name, lambda dbapi_connection, *_: turns.give_back(dbapi_connection))
-
-
-def _sqlite_begin_immediate(turns: WriteTurns) -> Any:
-    def begin(conn: Any) -> None:
-        # SQLite upgrades a read transaction to a write lazily, which fails with SQLITE_BUSY
-        # mid-transaction under concurrency; taking the write lock up front lets busy_timeout wait.
-        dbapi_connection = conn.connection.dbapi_connection
-        turns.take(dbapi_connection)
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            turns.give_back(dbapi_connection)
-            raise
-
-    return begin
+def _sqlite_begin_immediate(conn: Any) -> None:
+    # SQLite upgrades a read transaction to a write lazily, which fails with SQLITE_BUSY
+    # mid-transaction under concurrency; taking the write lock up front lets busy_timeout wait.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_begin_deferred(conn: Any) -> None:
@@ -168,12 +95,7 @@ def _sqlite_engine(url: str, *, pool_size: int, busy_timeout_ms: int, read_only:
             cursor.execute("PRAGMA query_only=ON")
             cursor.close()
 
-    if read_only:
-        event.listen(sync, "begin", _sqlite_begin_deferred)
-    else:
-        turns = WriteTurns(busy_timeout_ms / 1000)
-        _take_turns(engine, turns)
-        event.listen(sync, "begin", _sqlite_begin_immediate(turns))
+    event.listen(sync, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin_immediate)
     return engine
 
 

@@ -4,7 +4,6 @@ one refresh for many concurrent callers on several processes, a retired API vers
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,8 @@ from autopilot.kit.db import make_engine, make_sessionmaker
 from autopilot.kit.time import utcnow
 from autopilot.linkedin.models import Integration
 from autopilot.vault.service import count_secrets
-from autopilot.worker import ledger
 from tests.support.accounts import Account, make_account
 from tests.support.databases import redis_or_fail
-from tests.support.jobs import job_runner
 from tests.support.linkedin import (
     approved,
     authorize,
@@ -39,31 +36,11 @@ from tests.support.linkedin import (
 )
 from tests.support.linkedin_sandbox import SandboxControl
 from tests.support.processes import Processes
+from tests.support.scheduling import lasting, run_everything_due
 
 
 async def alerts(client: httpx.AsyncClient, account: Account, kind: str) -> list[dict[str, Any]]:
     return [a for a in (await client.get("/api/v1/alerts", headers=account.auth)).json() if a["kind"] == kind]
-
-
-async def lasting(client: httpx.AsyncClient, account: Account) -> Account:
-    """The account with a personal token (valid until revoked), for a test that moves the clock by weeks."""
-    made = await client.post("/api/v1/tokens", json={"name": "calendar walk"}, headers=account.auth)
-    assert made.status_code == 201, made.text
-    return replace(account, token=made.json()["token"])
-
-
-async def run_everything_due(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> int:
-    """Claim and run every job due now (the clock may be moved), as an executor would."""
-    runner = job_runner(sessions, settings)
-    ran = 0
-    while True:
-        async with sessions() as session, session.begin():
-            claimed = await ledger.claim_due(session, owner="test", limit=50, lease_s=30, start=True)
-        if not claimed:
-            return ran
-        for job in claimed:
-            await runner.run(job)
-            ran += 1
 
 
 async def test_without_a_refresh_token_owners_are_reminded_14_7_and_1_days_before_expiry(

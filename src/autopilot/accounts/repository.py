@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autopilot.accounts.models import ApiToken, Invitation, LoginThrottle, Membership, Organization, Role, User
+from autopilot.kit.db import upsert_insert
 from autopilot.kit.repository import TenantRepository
 from autopilot.kit.time import utcnow
 
@@ -33,8 +33,7 @@ class Memberships(TenantRepository[Membership]):
 
     async def add(self, session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID, role: Role) -> None:
         """Make the user a member with *role*, unless they already are (then nothing changes)."""
-        dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = dialect_insert(Membership).values(
+        stmt = upsert_insert(session, Membership).values(
             id=uuid.uuid4(), org_id=org_id, user_id=user_id, role=role, created_at=utcnow(), updated_at=utcnow()
         )
         await session.execute(stmt.on_conflict_do_nothing(index_elements=[Membership.org_id, Membership.user_id]))
@@ -136,12 +135,11 @@ class LoginThrottles:
         """Count one attempt against each key's budget, atomically (an upsert returning the new
         count), and say whether any key is now over its budget and until when."""
         since = now - window
-        dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         over: list[datetime] = []
         for key, budget in budgets.items():
             stale = LoginThrottle.window_start < since
             stmt = (
-                dialect_insert(LoginThrottle)
+                upsert_insert(session, LoginThrottle)
                 .values(key=key, window_start=now, attempts=1)
                 .on_conflict_do_update(
                     index_elements=[LoginThrottle.key],

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Executable, MetaData, TypeDecorator, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -119,6 +120,12 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = BUSY_TI
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, hide_parameters=True
     )
+
+
+def upsert_insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT of *table* with the dialect's ON CONFLICT clauses (PostgreSQL's or SQLite's)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

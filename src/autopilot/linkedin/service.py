@@ -21,12 +21,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.accounts.service import Caller
 from autopilot.config import Settings
 from autopilot.kit.crypto import KeyRing
+from autopilot.kit.db import upsert_insert
 from autopilot.kit.errors import BadRequest, Forbidden, NotFound
 from autopilot.kit.http import ClientPool
 from autopilot.kit.repository import TenantRepository
@@ -484,8 +484,7 @@ async def spend(session: AsyncSession, settings: Settings, integration: Integrat
 
 
 async def _count(session: AsyncSession, day: date, bucket: str) -> int:
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DailyUsage)
+    insert = upsert_insert(session, DailyUsage)
     stmt = (
         insert.values(day=day, bucket=bucket, calls=1)
         .on_conflict_do_update(index_elements=["day", "bucket"], set_={"calls": DailyUsage.calls + 1})
@@ -522,8 +521,7 @@ async def remind(
         or integration.access_expires_at != expires_at
     ):
         return False
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Reminder)
+    insert = upsert_insert(session, Reminder)
     inserted = await session.scalar(
         insert.values(
             id=uuid.uuid4(), integration_id=integration_id, expires_at=expires_at, days_before=days, sent_at=utcnow()

@@ -26,7 +26,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +34,7 @@ from autopilot.config import Settings
 from autopilot.content import service as content
 from autopilot.content.models import Content, ContentState
 from autopilot.kit.crypto import KeyRing
+from autopilot.kit.db import upsert_insert
 from autopilot.kit.errors import Conflict, NotFound, Unprocessable
 from autopilot.kit.repository import TenantRepository
 from autopilot.kit.time import as_utc, utcnow, wall_to_utc, weekly_occurrences
@@ -120,7 +120,7 @@ async def _rhythm(session: AsyncSession, integration: Integration, *, create: bo
         now = utcnow()
         new_id = uuid.uuid4()
         values = {"id": new_id, "org_id": integration.org_id, "integration_id": integration.id, "timezone": zone}
-        insert = _insert(session, PostingSchedule).values(
+        insert = upsert_insert(session, PostingSchedule).values(
             **values, capacity=1, paused=False, created_at=now, updated_at=now
         )
         created = await session.execute(insert.on_conflict_do_nothing(index_elements=["integration_id"]))
@@ -135,11 +135,6 @@ async def _rhythm(session: AsyncSession, integration: Integration, *, create: bo
         select(WeeklySlot.weekday, WeeklySlot.at).where(WeeklySlot.schedule_id == found.id).order_by(WeeklySlot.weekday)
     )
     return Rhythm(found, tuple(sorted((weekday, _clock(at)) for weekday, at in rows)))
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 async def change_schedule(
@@ -245,13 +240,9 @@ async def occurrences(
         )
         for due, content_id in rows:
             taken.setdefault(as_utc(due), []).append(content_id)
-    by_day = dict(current.slots)
     result = []
-    for local, instant in found:
-        slot_times = [t for d, t in current.slots if d == local.weekday()] or [
-            by_day.get(local.weekday(), local.time())
-        ]
-        moved = all(adjusted(local, t) for t in slot_times)
+    for local, instant in found:  # moved: no slot of that weekday has this wall time (a DST gap)
+        moved = all(adjusted(local, t) for d, t in current.slots if d == local.weekday())
         result.append((local, instant, moved, taken.get(instant, [])))
     return result
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, case, delete, event, func, select, text, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autopilot.kit.db import upsert_insert
 from autopilot.kit.errors import Unprocessable
 from autopilot.kit.time import utcnow
 from autopilot.worker.models import DUE_PREDICATE, PURGEABLE_PREDICATE, Heartbeat, Job, JobStatus
@@ -33,11 +33,6 @@ def _wake(_session: Any) -> None:
 
 # Core statements on the table: the ORM's bulk-update bookkeeping costs more than the SQL here.
 JOBS = cast(Table, Job.__table__)
-
-
-def _dialect(session: AsyncSession) -> str:
-    bind = session.get_bind()
-    return bind.dialect.name
 
 
 async def enqueue(
@@ -74,9 +69,9 @@ async def enqueue(
         created_at=now,
         updated_at=now,
     )
-    insert = (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(JOBS)
+    insert = upsert_insert(session, JOBS)
     stmt = insert.values(**values).on_conflict_do_nothing().returning(Job.id)
-    job_id = await session.scalar(stmt)
+    job_id: int | None = await session.scalar(stmt)
     if job_id is None:  # deduplicated
         existing = await session.scalar(
             select(Job.id).where(Job.org_id == org_id, Job.kind == kind, Job.dedupe_key == dedupe_key)
@@ -331,7 +326,7 @@ async def beat(session: AsyncSession, *, name: str, role: str, mode: str, starte
     """Record that a dispatcher or executor is alive."""
     now = utcnow()
     values = dict(name=name, role=role, mode=mode, started_at=started_at, seen_at=now, jobs_done=jobs_done)
-    insert = (postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert)(Heartbeat)
+    insert = upsert_insert(session, Heartbeat)
     stmt = insert.values(**values).on_conflict_do_update(
         index_elements=[Heartbeat.name], set_={"seen_at": now, "jobs_done": jobs_done, "started_at": started_at}
     )

@@ -27,6 +27,7 @@ from autopilot.kit.middleware import BodySizeLimitMiddleware, RequestContextMidd
 from autopilot.kit.openapi import install_openapi
 from autopilot.kit.security import SecurityHeadersMiddleware
 from autopilot.web import docs as api_docs
+from autopilot.web import pwa
 from autopilot.worker.health import executor_readiness
 from autopilot.worker.metrics import refresh_gauges
 from autopilot.worker.registry import JobServices
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         busy_ms = settings.sqlite_busy_timeout_ms
-        engine = make_engine(settings.sqlalchemy_url, busy_timeout_ms=busy_ms)
+        engine = make_engine(settings.sqlalchemy_url, connections=settings.db_connections, busy_timeout_ms=busy_ms)
         app.state.engine = engine
         app.state.sessions = make_sessionmaker(engine)
         reader_engine = make_reader_engine(settings.sqlalchemy_url, busy_timeout_ms=busy_ms)
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     domains.install(app)
     app.include_router(api_docs.router)
+    app.include_router(pwa.router)  # the manifest, /sw.js at the root scope, the offline page
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.linkedin_sandbox and not settings.linkedin_api_url:
         # No LinkedIn credentials: serve the LinkedIn sandbox here and talk to it (the UI says "Sandbox").
@@ -119,6 +121,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from autopilot.sandbox.linkedin import create_app as linkedin_sandbox
 
         app.mount("/sandbox/linkedin", linkedin_sandbox(SandboxConfig()))
+    if settings.llm_sandbox:
+        # No LLM server configured: the Studio's LLM engine talks to this OpenAI-compatible sandbox.
+        from autopilot.sandbox.llm import LLMSandboxConfig
+        from autopilot.sandbox.llm import create_app as llm_sandbox
+
+        _url, key, model = settings.llm_endpoint
+        app.mount("/sandbox/llm", llm_sandbox(LLMSandboxConfig(api_keys=(key,), models=(model,))))
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

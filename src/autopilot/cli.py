@@ -179,6 +179,7 @@ def rotate_keys() -> None:
     """Re-encrypt every stored secret with the first key of AUTOPILOT_ENCRYPTION_KEYS."""
     from autopilot.kit.crypto import KeyRing
     from autopilot.kit.db import make_engine, make_sessionmaker
+    from autopilot.notifications import vapid
     from autopilot.vault import service as vault
 
     settings = _settings()
@@ -192,6 +193,7 @@ def rotate_keys() -> None:
                 with Progress(transient=not sys.stderr.isatty()) as progress:
                     bar = progress.add_task("re-encrypting secrets", total=total)
                     done = await vault.rotate_all(session, ring, progress=lambda n: progress.advance(bar, n))
+                done += await vapid.rotate(session, ring)  # the installation's Web Push key, when generated
             return done
         finally:
             await engine.dispose()

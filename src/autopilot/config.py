@@ -14,6 +14,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 WEAK_SECRET_KEYS = {"", "changeme", "change-me", "secret", "dev", "development", "test"}
+# The key and model of the LLM sandbox the app mounts when no LLM server is configured.
+LLM_SANDBOX_KEY = "sandbox-llm-key"  # a public test key, valid only for the sandbox
+LLM_SANDBOX_MODEL = "sandbox-writer"
 MIN_SECRET_KEY_LENGTH = 32
 # The data dir holds the database and the keys: readable by the account that runs the app only.
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
@@ -64,6 +67,11 @@ class Settings(BaseSettings):
     # Succeeded and cancelled jobs are deleted this long after they finish (failures are kept).
     job_retention_days: int = 30
     celery_ids_per_message: int = 10
+    # PostgreSQL connections one process may open (web, dispatcher, CLI) and one Celery worker
+    # process may open. Their sum over all processes must stay under the server's max_connections
+    # (100 by default): past it, PostgreSQL refuses new connections outright.
+    db_connections: int = 15
+    worker_db_connections: int = 20
     celery_queue: str = "autopilot"
     # Extra modules that register job kinds (comma-separated), imported by every executor.
     job_modules: str = ""
@@ -101,6 +109,21 @@ class Settings(BaseSettings):
     schedule_catch_up_s: int = Field(default=7200, ge=0)
     schedule_late_grace_s: int = Field(default=300, ge=0)
     schedule_spread_window_s: int = Field(default=1800, ge=60)
+    # The Studio's optional LLM engine: any OpenAI-compatible server (the official `openai` SDK).
+    # Without a base URL the app serves its own LLM sandbox at /sandbox/llm and uses that.
+    llm_base_url: str = ""  # e.g. a local server's http://127.0.0.1:11434/v1
+    llm_model: str = ""  # required with a base URL; the sandbox's model otherwise
+    llm_api_key: str = Field(default="", repr=False)
+    # A person waits for the answer: a bounded wait, one retry (the SDK honours Retry-After).
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=1, ge=0, le=5)
+    # Web Push (VAPID, RFC 8292). The private key as PEM or base64url raw (32 bytes); empty: one key
+    # pair is generated once and kept encrypted in the database, shared by every process. Changing
+    # it later makes devices subscribe again (subscriptions are bound to the public key).
+    vapid_private_key: str = Field(default="", repr=False)
+    # Who push services may contact about our pushes: mailto: or https:. Empty: mailto:<smtp_from>.
+    vapid_subject: str = ""
+    push_timeout_s: float = Field(default=10.0, gt=0)
 
     @field_validator("data_dir")
     @classmethod
@@ -115,6 +138,19 @@ class Settings(BaseSettings):
             split_bind(value)
         return value
 
+    @field_validator("vapid_subject")
+    @classmethod
+    def _contact(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("mailto:", "https://")):
+            raise ValueError("AUTOPILOT_VAPID_SUBJECT must be a mailto: or https:// URL (RFC 8292 §2.1)")
+        return value
+
+    @property
+    def push_contact(self) -> str:
+        """The VAPID `sub` claim: AUTOPILOT_VAPID_SUBJECT, or a mailto: of the alerts' sender."""
+        return self.vapid_subject or f"mailto:{self.smtp_from}"
+
     @property
     def metrics_address(self) -> tuple[str, int] | None:
         """Where the separate metrics listener binds, when AUTOPILOT_METRICS_BIND is set."""
@@ -124,6 +160,22 @@ class Settings(BaseSettings):
     def public_url(self) -> str:
         """Where browsers reach this app (OAuth redirects): AUTOPILOT_BASE_URL or host:port."""
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def llm_sandbox(self) -> bool:
+        """No LLM server configured: the Studio's LLM engine talks to the app's own LLM sandbox."""
+        return not self.llm_base_url
+
+    @property
+    def llm_endpoint(self) -> tuple[str, str, str]:
+        """(base URL, API key, model) of the LLM the Studio uses: the configured one, or the mounted sandbox."""
+        if self.llm_sandbox:
+            return (
+                f"{self.public_url}/sandbox/llm/v1",
+                self.llm_api_key or LLM_SANDBOX_KEY,
+                self.llm_model or LLM_SANDBOX_MODEL,
+            )
+        return self.llm_base_url.rstrip("/"), self.llm_api_key, self.llm_model
 
     @property
     def linkedin_sandbox(self) -> bool:

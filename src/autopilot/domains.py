@@ -39,6 +39,8 @@ class Domain:
 
 # The entries' order is the order of the tabs in the app shell.
 DOMAINS: tuple[Domain, ...] = (
+    # Content's approval queue for the phone: a pages router and tab of its own (its tables are content's).
+    Domain("approvals", pages="autopilot.content.approvals:router", nav="autopilot.content.approvals:NAV"),
     Domain("home", pages="autopilot.home.pages:router", nav="autopilot.home.pages:NAV"),
     Domain(
         "content",
@@ -48,6 +50,13 @@ DOMAINS: tuple[Domain, ...] = (
         nav="autopilot.content.pages:NAV",
         job_modules=("autopilot.content.tasks",),
         listeners=("autopilot.content.service:publish_outcomes",),
+    ),
+    Domain(
+        "studio",
+        models="autopilot.studio.models",
+        router="autopilot.studio.router:router",
+        pages="autopilot.studio.pages:router",
+        nav="autopilot.studio.pages:NAV",
     ),
     Domain(
         "scheduling",
@@ -84,6 +93,7 @@ DOMAINS: tuple[Domain, ...] = (
         "notifications",
         models="autopilot.notifications.models",
         router="autopilot.notifications.router:router",
+        pages="autopilot.notifications.pages:router",
         job_modules=("autopilot.notifications.tasks",),
         listeners=("autopilot.notifications.service:engine_alerts",),
     ),

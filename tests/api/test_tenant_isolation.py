@@ -65,12 +65,33 @@ async def a_content(client: httpx.AsyncClient, owner: Account, _s: async_session
     return str(response.json()["id"])
 
 
+async def a_push_subscription(client: httpx.AsyncClient, owner: Account, _s: async_sessionmaker[AsyncSession]) -> str:
+    """One of the owner's browsers subscribed to Web Push (keys as a browser makes them)."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    raw = {"p256dh": point, "auth": os.urandom(16)}
+    keys = {name: base64.urlsafe_b64encode(value).rstrip(b"=").decode() for name, value in raw.items()}
+    body = {"endpoint": f"https://push.example.com/send/{os.urandom(8).hex()}", "keys": keys}
+    response = await client.post("/api/v1/push/subscriptions", json=body, headers=owner.auth)
+    return str(response.json()["id"])
+
+
 FACTORIES: dict[str, Factory] = {
     "token_id": a_token,
     "membership_id": a_membership,
     "job_id": a_job,
     "integration_id": a_linkedin_integration,
     "content_id": a_content,
+    "subscription_id": a_push_subscription,
 }
 BODIES = {"PATCH": {"role": "editor"}, "POST": {}, "PUT": {}}
 # Routes whose body must be valid to reach the handler (an invalid one is refused first, with 422).
@@ -78,6 +99,8 @@ BODIES_BY_PATH = {
     ("PATCH", "/api/v1/content/{content_id}"): {"text": "changed by someone else"},
     ("PUT", "/api/v1/integrations/{integration_id}/schedule"): {"timezone": "UTC", "slots": []},
     ("POST", "/api/v1/content/{content_id}/schedule"): {"slot": "next"},
+    ("POST", "/api/v1/content/{content_id}/comments"): {"body": "a remark from another organization"},
+    ("POST", "/api/v1/content/{content_id}/reject"): {"comment": "rejected by someone else"},
 }
 
 
@@ -115,3 +138,21 @@ async def test_other_organizations_ids_answer_404_on_every_route(
     me = await client.get("/api/v1/me", headers=alice.auth)
     assert me.json()["role"] == "owner"
     assert len((await client.get("/api/v1/tokens", headers=alice.auth)).json()) >= 1
+
+
+async def test_the_phones_decision_on_another_organizations_draft_answers_404(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], alice: Account, bob: Account
+) -> None:
+    """The Approvals page's JSON action (a page route: the web session, not a bearer token)."""
+    from tests.support.accounts import log_in_with_the_form
+
+    post = await a_content(client, alice, sessions)
+    assert (await client.post(f"/api/v1/content/{post}/request-approval", headers=alice.auth)).status_code == 200
+    await log_in_with_the_form(client, bob)
+    page = await client.get("/approvals")
+    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
+    assert csrf, page.text[:300]
+    headers = {"X-CSRF-Token": csrf.group(1), "If-Match": '"1"', "Idempotency-Key": "bobs-key"}
+    answer = await client.post(f"/approvals/{post}/decision", json={"decision": "approve"}, headers=headers)
+    assert answer.status_code == 404 and answer.headers["content-type"] == "application/problem+json"
+    assert (await client.get(f"/api/v1/content/{post}", headers=alice.auth)).json()["state"] == "pending_approval"

@@ -208,7 +208,9 @@ async def test_publishing_a_draft_is_a_readable_conflict(web: httpx.AsyncClient,
     assert alert_of(answer) == "This content is draft: only approved content can be published or scheduled."
 
 
-async def test_an_editor_sees_no_approve_button(client: httpx.AsyncClient, alice: Account) -> None:
+async def test_an_editor_sees_no_approve_button_and_sends_the_draft_for_approval(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
     invited = await client.post(
         "/api/v1/invitations", json={"email": "ed@example.com", "role": "editor"}, headers=alice.auth
     )
@@ -227,6 +229,11 @@ async def test_an_editor_sees_no_approve_button(client: httpx.AsyncClient, alice
     refused = await press(client, "/posts", f"/posts/{content_id}/approve")
     assert refused.status_code == 403
     assert "only an owner, an admin or an approver can approve content" in alert_of(refused).lower()
+    sent = await press(client, "/posts", f"/posts/{content_id}/request-approval")
+    assert sent.status_code == 303
+    page = await client.get(sent.headers["location"])
+    assert "Sent for approval" in page.text and "Waiting for approval" in page.text
+    assert ">Send for approval</button>" not in page.text
 
 
 async def test_another_organizations_ids_answer_404_and_change_nothing(web: httpx.AsyncClient, bob: Account) -> None:

@@ -48,3 +48,18 @@ async def log_in_with_the_form(client: httpx.AsyncClient, account: Account) -> s
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/"
     return before
+
+
+async def member(client: httpx.AsyncClient, owner: Account, email: str, role: str) -> Account:
+    """Someone the owner invited into their organization with *role*, logged in through the API."""
+    invited = await client.post("/api/v1/invitations", json={"email": email, "role": role}, headers=owner.auth)
+    assert invited.status_code == 201, invited.text
+    accepted = await client.post(
+        "/api/v1/invitations/accept", json={"token": invited.json()["accept_token"], "password": PASSWORD}
+    )
+    assert accepted.status_code == 201, accepted.text
+    login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    token = login.json()["access_token"]
+    me = (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
+    return Account(email, PASSWORD, token, me["organization"]["id"], me["user"]["id"])

@@ -12,97 +12,25 @@ waits until it answers and, on exit, stops only the process it started (by its p
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.support.recorder import REPO, free_port
+from tests.support.emulators import EmulatorProcess
 
 DEFAULT_SCOPES = ("openid", "profile", "email", "w_member_social", "r_member_social")
 REDIRECT_URI = "http://127.0.0.1:9/callback"
-START_ATTEMPTS = 3
 
 
-class SandboxServer:
-    """`python -m autopilot.sandbox.linkedin --port <free port>` in its own process."""
+class SandboxServer(EmulatorProcess):
+    """`autopilot sandbox linkedin --port <free port>` (the product's own command, as a user would
+    start it) in its own process."""
 
-    def __init__(self, *args: str, ready_timeout: float = 30.0) -> None:
-        self.args = args
-        self.ready_timeout = ready_timeout
-        self.process: subprocess.Popen[bytes] | None = None
-        self.port = 0
-        self.log_path = Path(tempfile.gettempdir()) / "linkedin-sandbox.log"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> SandboxServer:
-        for attempt in range(1, START_ATTEMPTS + 1):
-            self._spawn()
-            if self._wait_ready():
-                return self
-            self.stop()
-            if attempt == START_ATTEMPTS or "address already in use" not in self.log_tail().lower():
-                raise RuntimeError(f"the LinkedIn sandbox did not start; its log:\n{self.log_tail()}")
-        raise AssertionError("unreachable")
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def _spawn(self) -> None:
-        self.port = free_port()
-        fd, name = tempfile.mkstemp(prefix=f"linkedin-sandbox-{self.port}-", suffix=".log")
-        os.close(fd)
-        self.log_path = Path(name)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
-        # The product's own command (`autopilot sandbox linkedin`), as a user would start it.
-        command = [sys.executable, "-m", "autopilot.cli", "sandbox", "linkedin", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port)]
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [*command, *self.args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def _wait_ready(self) -> bool:
-        assert self.process is not None
-        deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
-            try:
-                if httpx.get(f"{self.url}/_sandbox/clock", timeout=1).status_code == 200:
-                    return True
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        return False
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+    name = "linkedin-sandbox"
+    command = ("-m", "autopilot.cli", "sandbox", "linkedin")
+    ready_path = "/_sandbox/clock"
 
 
 class SandboxControl:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,6 +55,21 @@ class Memberships(TenantRepository[Membership]):
             .where(Membership.org_id == org_id, Membership.role == Role.OWNER)
         )
         return list(await session.scalars(query))
+
+    async def members(
+        self,
+        session: AsyncSession,
+        org_id: uuid.UUID,
+        roles: Collection[Role] | None = None,
+        user_ids: Collection[uuid.UUID] | None = None,
+    ) -> list[User]:
+        """The organization's members, optionally only those with one of *roles* or among *user_ids*."""
+        query = select(User).join(Membership, Membership.user_id == User.id).where(Membership.org_id == org_id)
+        if roles is not None:
+            query = query.where(Membership.role.in_(list(roles)))
+        if user_ids is not None:
+            query = query.where(User.id.in_(list(user_ids)))
+        return list(await session.scalars(query.order_by(User.id)))
 
 
 @dataclass(frozen=True)

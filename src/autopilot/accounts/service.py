@@ -326,6 +326,32 @@ async def owner_contacts(session: AsyncSession, org_id: uuid.UUID) -> list[tuple
     return [(owner.id, owner.email) for owner in await memberships.owners(session, org_id)]
 
 
+@dataclass(frozen=True)
+class Contact:
+    """How to reach a member: for notifications (e-mail, and the zone their quiet hours are in)."""
+
+    user_id: uuid.UUID
+    email: str
+    timezone: str
+
+
+APPROVER_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.APPROVER})  # who may approve content
+OWNER_ROLES = frozenset({Role.OWNER})  # who hears of trouble (alerts)
+
+
+async def member_contacts(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    roles: Collection[Role] | None = None,
+    user_ids: Collection[uuid.UUID] | None = None,
+) -> list[Contact]:
+    """The organization's members (only those with one of *roles*, or among *user_ids*, when given);
+    a user id of someone outside the organization is left out."""
+    found = await memberships.members(session, org_id, roles=roles, user_ids=user_ids)
+    return [Contact(user.id, user.email, user.timezone or "UTC") for user in found]
+
+
 async def timezone_of(session: AsyncSession, user_id: uuid.UUID | None) -> str:
     """The IANA zone a user chose (UTC for an unknown user)."""
     zone = await session.scalar(select(User.timezone).where(User.id == user_id)) if user_id else None

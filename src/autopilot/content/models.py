@@ -4,7 +4,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autopilot.kit.db import Base, IdMixin, TimestampMixin
@@ -72,3 +72,65 @@ class Media(IdMixin, TimestampMixin, Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     asset_urn: Mapped[str | None] = mapped_column(Text)  # LinkedIn's image/document URN once uploaded
     asset_integration_id: Mapped[uuid.UUID | None]
+
+
+class ContentVersion(IdMixin, Base):
+    """The text as it stood at each version: the edit history a reviewer compares against."""
+
+    __tablename__ = "content_versions"
+    __table_args__ = (UniqueConstraint("content_id", "version", name="uq_content_versions_version"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    content_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    first_comment: Mapped[str] = mapped_column(Text, default="")
+    edited_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class ContentComment(IdMixin, Base):
+    """A remark on a draft (a rejection's reason is one)."""
+
+    __tablename__ = "content_comments"
+    __table_args__ = (Index("ix_content_comments_content", "content_id", "created_at"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    content_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ContentEvent(IdMixin, Base):
+    """The audit log: who did what to a post, when, and the state it left it in."""
+
+    __tablename__ = "content_events"
+    __table_args__ = (Index("ix_content_events_content", "content_id", "created_at"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    content_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # None: AutoPilot
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class ContentDecision(IdMixin, Base):
+    """A reviewer's decision taken under an Idempotency-Key: a replay of the key (a phone sending
+    its offline queue twice) answers this outcome again instead of deciding a second time."""
+
+    __tablename__ = "content_decisions"
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key", name="uq_content_decisions_key"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    content_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]

@@ -51,6 +51,7 @@ RETRYABLE = {ContentState.APPROVED, ContentState.FAILED, ContentState.HELD, Cont
 DONE = {
     "created": "Draft saved. Approve it, then publish.",
     "approved": "Approved: it can be published now.",
+    "requested": "Sent for approval: it waits in the approvers' queue (Approvals).",
     "publishing": "Publishing: the post's link appears here once LinkedIn has it.",
 }
 
@@ -152,6 +153,8 @@ async def _act(
     try:
         if action == "approved":
             await service.approve(session, caller, content_id)
+        elif action == "requested":
+            await service.request_approval(session, caller, content_id)
         else:
             await service.publish(session, caller, content_id)
     except AppError as exc:  # 404 for another organization's content, 409 for a state that does not allow it
@@ -169,6 +172,18 @@ async def approve(
     _csrf: CsrfChecked,
 ) -> Response:
     return await _act(request, session, settings, caller, content_id, "approved")
+
+
+@router.post("/posts/{content_id}/request-approval")
+async def request_approval(
+    content_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: PageCaller,
+    _csrf: CsrfChecked,
+) -> Response:
+    return await _act(request, session, settings, caller, content_id, "requested")
 
 
 @router.post("/posts/{content_id}/publish")

@@ -61,3 +61,53 @@ class ContentOut(BaseModel):
     last_error: str
     created_at: datetime
     updated_at: datetime
+
+
+class ReviewIn(Input):
+    """A reviewer's decision; a rejection needs a comment (the author reads it to fix the draft)."""
+
+    comment: str = Field(default="", max_length=2000)
+
+
+class ApprovalRequestIn(Input):
+    comment: str = Field(default="", max_length=2000, description="A note for the approvers")
+
+
+class CommentIn(Input):
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class BulkApproveIn(Input):
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=100, description="The drafts to approve")
+
+
+class BulkApproveOut(BaseModel):
+    results: dict[uuid.UUID, str] = Field(description="Each draft's new state, or why it was refused")
+
+
+class CommentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    author_id: uuid.UUID | None
+    body: str
+    created_at: datetime
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    version: int
+    text: str
+    first_comment: str
+    edited_by: uuid.UUID | None
+    created_at: datetime
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    action: str
+    actor_id: uuid.UUID | None = Field(description="Who did it; null when AutoPilot did (a hold at the slot)")
+    from_state: str
+    to_state: str
+    version: int
+    note: str
+    created_at: datetime

@@ -16,25 +16,38 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.accounts.models import Role
 from autopilot.accounts.service import Caller
 from autopilot.config import Settings
 from autopilot.content import media as media_checks
-from autopilot.content.models import EDITABLE, PUBLISHABLE, REVISABLE, Content, ContentState, Media
+from autopilot.content.models import (
+    PUBLISHABLE,
+    REVISABLE,
+    Content,
+    ContentComment,
+    ContentDecision,
+    ContentEvent,
+    ContentState,
+    ContentVersion,
+    Media,
+)
 from autopilot.content.schemas import ContentEdit, ContentIn
-from autopilot.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from autopilot.kit.db import upsert_insert
+from autopilot.kit.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from autopilot.kit.repository import TenantRepository
 from autopilot.kit.time import utcnow
 from autopilot.linkedin import service as linkedin
 from autopilot.linkedin import text as little
 from autopilot.linkedin.client import Duplicate, LinkedInClient, TokenRejected
 from autopilot.linkedin.models import Integration, IntegrationStatus
+from autopilot.notifications import service as notifications
 from autopilot.worker import ledger
 from autopilot.worker.outcomes import JobEndedBadly, Listener, Outcome
 from autopilot.worker.policy import PermanentError
@@ -114,6 +127,8 @@ async def create(session: AsyncSession, caller: Caller, data: ContentIn) -> Cont
     )
     session.add(item)
     await session.flush()
+    await _keep_version(session, item, caller.user.id)
+    await record(session, item, caller.user.id, "created", "")
     return item
 
 
@@ -139,43 +154,265 @@ async def _move(
     return item
 
 
-async def approve(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> Content:
-    """Approve a draft; scheduled (or held, failed, missed) content that was edited after its
-    approval is approved again where it stands — scheduled content keeps its slot."""
-    item = await contents.get(session, caller.org_id, content_id)
-    if caller.role not in APPROVERS:
-        raise Forbidden("only an owner, an admin or an approver can approve content")
-    validate_text(item.text)
-    approval = {"approved_by": caller.user.id, "approved_at": utcnow()}
-    if item.state in EDITABLE:
-        return await _move(
-            session, item, EDITABLE, "only a draft can be approved", state=ContentState.APPROVED.value, **approval
-        )
-    if item.state not in REVISABLE or item.approved_at is not None:
-        raise Conflict(f"this content is {item.state}: it is already approved or on its way to LinkedIn")
-    keeps = ContentState.SCHEDULED if item.state == ContentState.SCHEDULED else ContentState.APPROVED
-    return await _guarded(session, item, "it changed meanwhile; reload it", state=keeps.value, **approval)
+async def approve(session: AsyncSession, caller: Caller, content_id: uuid.UUID, comment: str = "") -> Content:
+    """Approve content (see `decide`), without an Idempotency-Key or If-Match."""
+    return (await decide(session, caller, content_id, "approve", comment=comment)).content
 
 
-async def revise(session: AsyncSession, caller: Caller, content_id: uuid.UUID, data: ContentEdit) -> Content:
+async def revise(
+    session: AsyncSession, caller: Caller, content_id: uuid.UUID, data: ContentEdit, *, if_match: int | None = None
+) -> Content:
     """Change the text of content not yet on its way to LinkedIn. An approval does not survive an
-    edit: approved content goes back to draft; scheduled content keeps its slot but must be approved
-    again before it (otherwise it is held at the slot, never published unapproved)."""
+    edit: approved or waiting content goes back to draft; scheduled content keeps its slot but must
+    be approved again before it (otherwise it is held at the slot, never published unapproved)."""
     item = await contents.get(session, caller.org_id, content_id)
+    _check_version(item, if_match)
     if item.state not in REVISABLE:
         raise Conflict(f"this content is {item.state}: it can no longer be changed")
     text = data.text if data.text is not None else item.text
     validate_text(text)
+    was, approved = item.state, item.approved_at is not None
     state = ContentState.DRAFT.value if item.state == ContentState.APPROVED else item.state
-    return await _guarded(
-        session, item, "it changed meanwhile; reload it", state=state, text=text, version=item.version + 1,
+    item = await _guarded(
+        session, item, "it changed meanwhile; reload it", if_match=if_match, state=state, text=text,
+        version=item.version + 1,
         first_comment=data.first_comment if data.first_comment is not None else item.first_comment,
         approved_by=None, approved_at=None,
     )  # fmt: skip
+    await _keep_version(session, item, caller.user.id)
+    await record(session, item, caller.user.id, "edited_after_approval" if approved else "edited", was)
+    return item
 
 
-async def _guarded(session: AsyncSession, item: Content, refusal: str, **values: Any) -> Content:
-    """Change *item* only if nobody changed it since it was read (same state, same version)."""
+# -- the review: request approval, approve, reject, comments, history, audit --------------------
+
+
+@dataclass(frozen=True)
+class Decided:
+    content: Content
+    replayed: bool  # the Idempotency-Key was seen before: this is the first decision's answer
+
+
+DECISIONS = ("approve", "reject")
+
+
+async def request_approval(session: AsyncSession, caller: Caller, content_id: uuid.UUID, comment: str = "") -> Content:
+    """Ask the approvers to review a draft; it waits in their queue (and their phones are told)."""
+    item = await contents.get(session, caller.org_id, content_id)
+    validate_text(item.text)
+    was = item.state
+    item = await _move(
+        session, item, {ContentState.DRAFT}, "only a draft can be sent for approval",
+        state=ContentState.PENDING_APPROVAL.value,
+    )  # fmt: skip
+    await record(session, item, caller.user.id, "approval_requested", was, comment)
+    if comment.strip():
+        await add_comment(session, caller, item.id, comment)
+    await notifications.approvals_waiting(session, item.org_id)  # one collapsing push per approver's device
+    return item
+
+
+async def decide(
+    session: AsyncSession,
+    caller: Caller,
+    content_id: uuid.UUID,
+    decision: str,
+    *,
+    comment: str = "",
+    if_match: int | None = None,
+    idempotency_key: str | None = None,
+) -> Decided:
+    """Approve or reject, at most once per (reviewer, Idempotency-Key): the key is claimed first, so
+    a concurrent replay waits for the first and answers its outcome. With If-Match, a draft that
+    changed since the reviewer read it answers 412 with the current text, and nothing is decided."""
+    if decision not in DECISIONS:
+        raise Unprocessable(f"decision must be one of {', '.join(DECISIONS)}")
+    item = await contents.get(session, caller.org_id, content_id)
+    if caller.role not in APPROVERS:
+        raise Forbidden("only an owner, an admin or an approver can approve content or send it back")
+    if decision == "reject" and not comment.strip():
+        raise Unprocessable("say why in a comment: the author reads it to fix the draft")
+    if idempotency_key is not None:
+        replay = await _claim_key(session, caller, item, decision, idempotency_key)
+        if replay is not None:
+            return replay
+    _check_version(item, if_match)
+    was = item.state
+    item = await (
+        _approve(session, caller, item, if_match) if decision == "approve" else _reject(session, item, if_match)
+    )
+    await record(session, item, caller.user.id, "approved" if decision == "approve" else "rejected", was, comment)
+    if comment.strip():
+        await add_comment(session, caller, item.id, comment)
+    if idempotency_key is not None:
+        await session.execute(
+            update(ContentDecision)
+            .where(ContentDecision.user_id == caller.user.id, ContentDecision.idempotency_key == idempotency_key)
+            .values(state=item.state, version=item.version)
+        )
+    return Decided(item, replayed=False)
+
+
+async def _claim_key(session: AsyncSession, caller: Caller, item: Content, decision: str, key: str) -> Decided | None:
+    """Claim the key in this transaction; None when it is ours, the first decision when it was taken."""
+    if not 1 <= len(key) <= 100 or not key.isprintable():
+        raise Unprocessable("Idempotency-Key must be 1 to 100 printable characters")
+    values = dict(
+        id=uuid.uuid4(), org_id=caller.org_id, user_id=caller.user.id, idempotency_key=key, content_id=item.id,
+        decision=decision, state=item.state, version=item.version, created_at=utcnow(),
+    )  # fmt: skip
+    claimed = await session.scalar(
+        upsert_insert(session, ContentDecision.__table__)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(ContentDecision.id)
+    )
+    if claimed is not None:
+        return None
+    first = await session.scalar(
+        select(ContentDecision).where(ContentDecision.user_id == caller.user.id, ContentDecision.idempotency_key == key)
+    )
+    assert first is not None  # the conflicting row is committed (its writer held the key until then)
+    if first.content_id != item.id or first.decision != decision:
+        raise Unprocessable("this Idempotency-Key was already used for another decision: send a new key")
+    await session.refresh(item)
+    return Decided(item, replayed=True)
+
+
+async def _approve(session: AsyncSession, caller: Caller, item: Content, if_match: int | None) -> Content:
+    validate_text(item.text)
+    approval = {"approved_by": caller.user.id, "approved_at": utcnow()}
+    if item.state in (ContentState.DRAFT, ContentState.PENDING_APPROVAL):
+        return await _guarded(
+            session, item, "it changed meanwhile; reload it", if_match=if_match,
+            state=ContentState.APPROVED.value, **approval,
+        )  # fmt: skip
+    if item.state not in REVISABLE or item.approved_at is not None:
+        raise Conflict(f"this content is {item.state}: it is already approved or on its way to LinkedIn")
+    # Edited after its approval while scheduled (or held, failed, missed): approved again where it stands.
+    return await _guarded(session, item, "it changed meanwhile; reload it", if_match=if_match, **approval)
+
+
+async def _reject(session: AsyncSession, item: Content, if_match: int | None) -> Content:
+    if item.state not in (ContentState.PENDING_APPROVAL, ContentState.APPROVED):
+        refusal = (
+            "take it off the queue first" if item.state == ContentState.SCHEDULED else "nothing waits for a decision"
+        )
+        raise Conflict(
+            f"this content is {item.state}: only content waiting for approval (or approved) can be rejected; {refusal}"
+        )
+    return await _guarded(
+        session, item, "it changed meanwhile; reload it", if_match=if_match,
+        state=ContentState.DRAFT.value, approved_by=None, approved_at=None,
+    )  # fmt: skip
+
+
+async def bulk_approve(session: AsyncSession, caller: Caller, content_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Approve several drafts at once; each stands alone (one refused does not undo the others).
+    Answers each id's new state, or the reason it was refused."""
+    results: dict[uuid.UUID, str] = {}
+    for content_id in dict.fromkeys(content_ids):
+        try:
+            async with session.begin_nested():
+                results[content_id] = (await decide(session, caller, content_id, "approve")).content.state
+        except (Conflict, Forbidden, NotFound, Unprocessable, PreconditionFailed) as exc:
+            if isinstance(exc, Forbidden):
+                raise
+            results[content_id] = f"refused: {exc.detail}"
+    return results
+
+
+async def review_queue(session: AsyncSession, caller: Caller) -> list[Content]:
+    """Drafts waiting for a decision, oldest first (empty for a caller who cannot approve)."""
+    if caller.role not in APPROVERS:
+        return []
+    query = contents.scoped(caller.org_id).where(Content.state == ContentState.PENDING_APPROVAL.value)
+    return list(await session.scalars(query.order_by(Content.updated_at, Content.id).limit(200)))
+
+
+async def approvals_waiting_count(session: AsyncSession, caller: Caller) -> int:
+    """How many drafts wait for this caller's decision (the badge on the phone)."""
+    if caller.role not in APPROVERS:
+        return 0
+    query = (
+        select(func.count())
+        .select_from(Content)
+        .where(Content.org_id == caller.org_id, Content.state == ContentState.PENDING_APPROVAL.value)
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def add_comment(session: AsyncSession, caller: Caller, content_id: uuid.UUID, body: str) -> ContentComment:
+    """Leave a remark on a draft."""
+    item = await contents.get(session, caller.org_id, content_id)
+    if not body.strip():
+        raise Unprocessable("the comment is empty")
+    comment = ContentComment(
+        org_id=caller.org_id, content_id=item.id, author_id=caller.user.id, body=body.strip(), created_at=utcnow()
+    )
+    session.add(comment)
+    await session.flush()
+    return comment
+
+
+async def comments_on(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> list[ContentComment]:
+    """The remarks on a draft, oldest first."""
+    item = await contents.get(session, caller.org_id, content_id)
+    query = select(ContentComment).where(ContentComment.org_id == caller.org_id, ContentComment.content_id == item.id)
+    return list(await session.scalars(query.order_by(ContentComment.created_at, ContentComment.id)))
+
+
+async def versions_of(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> list[ContentVersion]:
+    """The edit history, newest first."""
+    item = await contents.get(session, caller.org_id, content_id)
+    query = select(ContentVersion).where(ContentVersion.org_id == caller.org_id, ContentVersion.content_id == item.id)
+    return list(await session.scalars(query.order_by(ContentVersion.version.desc())))
+
+
+async def events_of(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> list[ContentEvent]:
+    """The audit log of one post, oldest first."""
+    item = await contents.get(session, caller.org_id, content_id)
+    query = select(ContentEvent).where(ContentEvent.org_id == caller.org_id, ContentEvent.content_id == item.id)
+    return list(await session.scalars(query.order_by(ContentEvent.created_at, ContentEvent.id)))
+
+
+async def record(
+    session: AsyncSession, item: Content, actor_id: uuid.UUID | None, action: str, was: str, note: str = ""
+) -> None:
+    """Write who did what to *item* into its audit log (in the caller's transaction)."""
+    session.add(
+        ContentEvent(
+            org_id=item.org_id, content_id=item.id, actor_id=actor_id, action=action, from_state=was,
+            to_state=item.state, version=item.version, note=note[:2000], created_at=utcnow(),
+        )
+    )  # fmt: skip
+    await session.flush()
+
+
+async def _keep_version(session: AsyncSession, item: Content, editor_id: uuid.UUID) -> None:
+    session.add(
+        ContentVersion(
+            org_id=item.org_id, content_id=item.id, version=item.version, text=item.text,
+            first_comment=item.first_comment, edited_by=editor_id, created_at=utcnow(),
+        )
+    )  # fmt: skip
+    await session.flush()
+
+
+def _check_version(item: Content, if_match: int | None) -> None:
+    if if_match is not None and item.version != if_match:
+        raise PreconditionFailed(
+            f"this draft changed since you read it (you had version {if_match}, it is now version "
+            f"{item.version}): read the new text and decide again",
+            current={"id": str(item.id), "version": item.version, "text": item.text, "state": item.state},
+        )
+
+
+async def _guarded(
+    session: AsyncSession, item: Content, refusal: str, *, if_match: int | None = None, **values: Any
+) -> Content:
+    """Change *item* only if nobody changed it since it was read (same state, same version); one
+    that changed meanwhile answers 412 to a caller who named the version it read (If-Match)."""
     result = await session.execute(
         update(Content)
         .where(Content.id == item.id, Content.state == item.state, Content.version == item.version)
@@ -184,6 +421,7 @@ async def _guarded(session: AsyncSession, item: Content, refusal: str, **values:
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         await session.refresh(item)
+        _check_version(item, if_match)
         raise Conflict(f"this content is {item.state}: {refusal}")
     await session.refresh(item)
     return item
@@ -225,13 +463,19 @@ async def start_publication(
         raise Conflict(f"this content is {item.state}: only approved content can be published or scheduled")
     validate_text(item.text)
     integration = await publishing_integration(session, caller, item)
+    was = item.state
     item = await _move(
         session, item, PUBLISHABLE, "it is already scheduled, being published or was published",
         state=ContentState.SCHEDULED.value, integration_id=integration.id, last_error="",
     )  # fmt: skip
     if item.publish_job_id is not None:  # a held job of an earlier try must not run beside the new one
         await ledger.cancel_waiting(session, item.publish_job_id)
+    await record(session, item, caller.user.id, "scheduled", was, _when(run_at))
     return await _enqueue(session, item, kind, run_at, payload)
+
+
+def _when(run_at: datetime | None) -> str:
+    return f"for {run_at:%Y-%m-%d %H:%M} UTC" if run_at is not None else "to publish now"
 
 
 async def _enqueue(
@@ -248,7 +492,7 @@ async def _enqueue(
 
 async def move_publication(
     session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, *, kind: str, run_at: datetime,
-    payload: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None, actor_id: uuid.UUID | None = None,
 ) -> Content:  # fmt: skip
     """Give scheduled content a new time: its waiting job is cancelled (guarded: a job already
     claimed cannot be) and a new one planned, in one transaction."""
@@ -257,10 +501,13 @@ async def move_publication(
         raise Conflict(f"this content is {item.state}: only scheduled content can be moved")
     if not await ledger.cancel_waiting(session, item.publish_job_id):
         raise Conflict("this content is being published right now: it can no longer be moved")
+    await record(session, item, actor_id, "moved", item.state, _when(run_at))
     return await _enqueue(session, item, kind, run_at, payload)
 
 
-async def withdraw(session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID) -> Content:
+async def withdraw(
+    session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, actor_id: uuid.UUID | None = None
+) -> Content:
     """Take scheduled content off its way: back to approved (or draft, if its approval was lost)."""
     item = await contents.get(session, org_id, content_id)
     if item.state != ContentState.SCHEDULED:
@@ -268,7 +515,9 @@ async def withdraw(session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UU
     if item.publish_job_id is not None and not await ledger.cancel_waiting(session, item.publish_job_id):
         raise Conflict("this content is being published right now: it can no longer be cancelled")
     back = ContentState.APPROVED if item.approved_at is not None else ContentState.DRAFT
-    return await _guarded(session, item, "it changed meanwhile; reload it", state=back.value, publish_job_id=None)
+    item = await _guarded(session, item, "it changed meanwhile; reload it", state=back.value, publish_job_id=None)
+    await record(session, item, actor_id, "unscheduled", ContentState.SCHEDULED.value)
+    return item
 
 
 async def say(session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, status: str) -> None:
@@ -287,6 +536,7 @@ async def set_aside(
     """Hold or mark missed the content a job was to publish, with the reason; a no-op (False) when
     another job owns it by now or it was published."""
     assert state in (ContentState.HELD, ContentState.MISSED)
+    before = await contents.find(session, org_id, content_id)
     result = await session.execute(
         update(Content)
         .where(
@@ -296,7 +546,12 @@ async def set_aside(
         .values(state=state.value, last_error=reason[:2000], updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )  # fmt: skip
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    if result.rowcount != 1 or before is None:  # type: ignore[attr-defined]
+        return False
+    was = before.state
+    await session.refresh(before)
+    await record(session, before, None, state.value, was, reason)
+    return True
 
 
 async def get(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> Content:

@@ -10,12 +10,15 @@ from autopilot.web.templating import Nav, render
 
 router = APIRouter(include_in_schema=False)
 COMING = {
-    "approvals": ("Approvals", "Drafts waiting for your approval, one tap each."),
     "inbox": ("Inbox", "Messages from WhatsApp, e-mail, Instagram and LinkedIn, with drafted replies."),
     "leads": ("Leads", "People whose engagement looks like buying interest."),
     "analytics": ("Analytics", "Which posts and times work for you."),
 }
-NAV = [Nav(key, label, f"/{key}") for key, (label, _blurb) in COMING.items()]
+IN_BAR = {"inbox": 3}  # a daily section: in the phone's bottom bar (Today 1, Approvals 2, Calendar 4)
+# Today is the brand link in the top bar; on a phone it is the bottom bar's first place.
+NAV = [Nav("home", "Today", "/", bar=1, tab=False)] + [
+    Nav(key, label, f"/{key}", bar=IN_BAR.get(key, 0)) for key, (label, _blurb) in COMING.items()
+]
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -110,15 +110,18 @@ def make_reader_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> A
     return _sqlite_engine(url, pool_size=10, busy_timeout_ms=busy_timeout_ms, read_only=True)
 
 
-def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
-    """Create the engine for *url* with our dialect settings (SQLite: WAL, FKs on, busy wait)."""
+def make_engine(url: str, *, connections: int = 15, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> AsyncEngine:
+    """Create the engine for *url* with our dialect settings (SQLite: WAL, FKs on, busy wait). On
+    PostgreSQL the process opens at most *connections*: a burst waits for a free one (up to the
+    pool's 30 s) instead of opening more than the server allows and being refused."""
     if url.startswith("sqlite"):
         # A small pool: SQLite has one writer anyway, and reusing connections saves the connect
         # and pragma round trips on every transaction.
         return _sqlite_engine(url, pool_size=5, busy_timeout_ms=busy_timeout_ms, read_only=False)
     # hide_parameters: SQL errors (and the tracebacks we log) never carry the values, e.g. a digest.
+    kept = max(1, connections * 2 // 3)  # held open; the rest are opened for bursts and closed after
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, hide_parameters=True
+        url, pool_size=kept, max_overflow=max(0, connections - kept), pool_pre_ping=True, hide_parameters=True
     )
 
 

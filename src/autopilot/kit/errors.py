@@ -58,6 +58,18 @@ class Conflict(AppError):
     status, title = 409, "Conflict"
 
 
+class PreconditionFailed(AppError):
+    """The caller acted on a version that is no longer current (If-Match); `current` says what is."""
+
+    status, title = 412, "Precondition failed"
+
+
+class PreconditionRequired(AppError):
+    """A change that must name the version it was based on (If-Match) did not (RFC 6585 §3)."""
+
+    status, title = 428, "Precondition required"
+
+
 class PayloadTooLarge(AppError):
     status, title = 413, "Payload too large"
 

@@ -33,6 +33,8 @@ def page_policy(*form_targets: str) -> str:
             "img-src 'self' data:",
             "font-src 'self'",
             "connect-src 'self'",
+            "worker-src 'self'",  # the service worker (/sw.js)
+            "manifest-src 'self'",  # the web app manifest, for installing the app
             "object-src 'none'",
             "base-uri 'none'",
             " ".join(["form-action 'self'", *form_targets]),

@@ -34,7 +34,7 @@ from autopilot.web.session import CsrfChecked
 from autopilot.web.templating import Nav, readable, render, zone_names
 
 router = APIRouter(include_in_schema=False)
-NAV = [Nav("calendar", "Calendar", "/calendar")]
+NAV = [Nav("calendar", "Calendar", "/calendar", bar=4)]  # a daily section: in the phone's bottom bar
 Field = Annotated[str, Form()]
 PAGE = "/calendar"
 CHOICES = 8  # free slots the move panel offers

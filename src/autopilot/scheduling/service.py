@@ -345,7 +345,9 @@ async def queue(
         local, due, seat = await _next_free(session, current, after=now)
         zone_name, from_slot = current.schedule.timezone, True
     if item.state == ContentState.SCHEDULED and entry is not None and entry.state == "queued":
-        item = await content.move_publication(session, caller.org_id, item.id, kind=SLOT_KIND, run_at=due)
+        item = await content.move_publication(
+            session, caller.org_id, item.id, kind=SLOT_KIND, run_at=due, actor_id=caller.user.id
+        )
     else:
         item = await content.start_publication(session, caller, item.id, kind=SLOT_KIND, run_at=due)
     if entry is None:
@@ -397,7 +399,7 @@ async def withdraw(session: AsyncSession, caller: Caller, content_id: uuid.UUID)
     entry = await session.scalar(entries.scoped(caller.org_id).where(QueueEntry.content_id == content_id))
     if entry is None:
         raise NotFound(f"content {content_id} is not in the queue")
-    await content.withdraw(session, caller.org_id, content_id)
+    await content.withdraw(session, caller.org_id, content_id, caller.user.id)
     await session.delete(entry)
     await session.flush()
 
@@ -433,7 +435,9 @@ async def swap(session: AsyncSession, caller: Caller, first_id: uuid.UUID, secon
         entry.due_at, entry.seat, entry.local_at, entry.timezone, entry.from_slot = due, seat, local_at, zone, from_slot
         entry.note, entry.updated_at = "swapped places with another post", now
         await session.flush()
-        moved = await content.move_publication(session, caller.org_id, entry.content_id, kind=SLOT_KIND, run_at=due)
+        moved = await content.move_publication(
+            session, caller.org_id, entry.content_id, kind=SLOT_KIND, run_at=due, actor_id=caller.user.id
+        )
         await _plan(session, entry, moved)
     return [a, b]
 

@@ -28,12 +28,22 @@ def rotate_csrf_token(request: Request) -> None:
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
-async def check_csrf(request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "") -> None:
-    """Forms carry the session's CSRF token (HTMX sends it as a header)."""
-    presented = csrf_token_field or request.headers.get("x-csrf-token", "")
+def _require_csrf(request: Request, presented: str) -> None:
     expected = request.session.get("csrf", "")
     if not expected or not secrets.compare_digest(presented, expected):
         raise Forbidden("the form expired or did not come from this site; reload the page and try again")
 
 
+async def check_csrf(request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "") -> None:
+    """Forms carry the session's CSRF token (HTMX sends it as a header)."""
+    _require_csrf(request, csrf_token_field or request.headers.get("x-csrf-token", ""))
+
+
+async def check_csrf_header(request: Request) -> None:
+    """JSON requests of the pages' scripts carry the session's CSRF token in X-CSRF-Token (a form
+    field dependency would make FastAPI read their JSON body as a form)."""
+    _require_csrf(request, request.headers.get("x-csrf-token", ""))
+
+
 CsrfChecked = Annotated[None, Depends(check_csrf)]
+CsrfHeaderChecked = Annotated[None, Depends(check_csrf_header)]

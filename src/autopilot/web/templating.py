@@ -30,19 +30,38 @@ templates.env.filters["local"] = local_time
 
 @dataclass(frozen=True)
 class Nav:
-    """A tab of the app shell: its key (the `active` a page passes), label and path."""
+    """A tab of the app shell: its key (the `active` a page passes), label and path.
+
+    On a phone (and in the installed app) the daily sections sit in a bottom bar within reach of
+    the thumb: *bar* is a section's place there (1 = leftmost; 0 = not in the bar, reached through
+    "More"). *tab* False keeps a section out of the top tabs and "More" (Today is the brand link
+    there). *badge* is a URL answering {"count": n}, shown on the section's tab (pwa.js fills it)."""
 
     key: str
     label: str
     path: str
+    bar: int = 0
+    tab: bool = True
+    badge: str | None = None
+
+
+def bar_sections(nav: list[Nav]) -> list[Nav]:
+    """The bottom bar's sections, in their places."""
+    return sorted((tab for tab in nav if tab.bar), key=lambda tab: tab.bar)
+
+
+def more_sections(nav: list[Nav]) -> list[Nav]:
+    """What the bottom bar's "More" opens: every other section, in the manifest's order."""
+    return [tab for tab in nav if tab.tab and not tab.bar]
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page with the shared context (CSRF token, navigation)."""
     context.setdefault("caller", None)
     nav: list[Nav] = getattr(request.app.state, "nav", [])
+    shell = {"nav": [tab for tab in nav if tab.tab], "nav_bar": bar_sections(nav), "nav_more": more_sections(nav)}
     return templates.TemplateResponse(
-        request, name, {"csrf_token": csrf_token(request), "nav": nav, **context}, status_code=status_code
+        request, name, {"csrf_token": csrf_token(request), **shell, **context}, status_code=status_code
     )
 
 

@@ -87,7 +87,7 @@ class WorkerLoop:
         name = process_name("worker")
 
         async def setup() -> None:
-            self.engine = make_engine(settings.sqlalchemy_url, pool_size=20)
+            self.engine = make_engine(settings.sqlalchemy_url, connections=settings.worker_db_connections)
             sessions = make_sessionmaker(self.engine)
             services = JobServices.for_settings(settings)
             self.runner = JobRunner(sessions, owner=name, services=services, outcomes=wiring.outcomes)

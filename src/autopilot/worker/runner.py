@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, Literal, TypeVar
 
 import structlog
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.kit.time import utcnow
@@ -28,6 +30,7 @@ from autopilot.worker.policy import (
 from autopilot.worker.registry import JobContext, JobServices, UnknownJobKind, get_kind
 
 log = structlog.get_logger("autopilot.jobs")
+START_TRIES, START_BACKOFF_S = 6, 0.25  # about 8 s in all, well inside the lease
 
 
 def idempotency_key(job_id: int, kind: str) -> str:
@@ -106,8 +109,18 @@ class JobRunner:
         return {job.id: job for job in started}
 
     async def run_delivered(self, job_id: int) -> str:
-        """A broker delivered *job_id*: start it if it is still ours to run, then run it."""
-        claimed = await self.starts.submit(job_id)
+        """A broker delivered *job_id*: start it if it is still ours to run, then run it. A start
+        the database refused (no connection free, a failover) is tried again a few times: given up,
+        the job would wait, claimed and unstarted, for its lease to expire (two minutes late)."""
+        for attempt in range(START_TRIES):
+            try:
+                claimed = await self.starts.submit(job_id)
+                break
+            except (DBAPIError, SQLAlchemyTimeoutError, OSError) as exc:
+                if attempt == START_TRIES - 1:
+                    raise
+                log.warning("starting a delivered job failed; trying again", job_id=job_id, error=str(exc)[:200])
+                await asyncio.sleep(START_BACKOFF_S * 2**attempt)
         if claimed is None:
             return "skipped"  # a duplicate or late delivery: another runner owns (or owned) it
         return await self.run(claimed)

@@ -350,7 +350,7 @@ async def run_standalone_dispatcher(settings: Settings, wiring: EngineWiring) ->
             "autopilot dispatcher feeds Celery workers: set AUTOPILOT_CELERY_BROKER_URL "
             "(without it, `autopilot serve` runs jobs in-process)"
         )
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, connections=settings.db_connections)
     job_engine = JobEngine(settings, make_sessionmaker(engine), wiring).start()
     log.info("dispatcher started", name=job_engine.dispatcher.name)
     try:

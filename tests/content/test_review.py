@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.config import Settings
-from tests.support.accounts import Account, member
+from tests.support.accounts import Account, log_in_with_the_form, member
 from tests.support.jobs import job_runner
 from tests.support.linkedin import connect
 from tests.support.linkedin_sandbox import SandboxControl
@@ -215,3 +215,16 @@ async def test_asking_for_approval_tells_each_approvers_phone_once_with_the_coun
     assert set(await run_pushes(sessions, job_runner(sessions, settings))) == {"succeeded"}
     (message,) = push_service.messages(phone["id"])  # one Topic: the second count replaced the first
     assert message["topic"] == "approvals" and json.loads(message["payload"])["count"] == 2
+
+
+async def test_the_author_reads_why_a_draft_came_back_on_the_posts_page(
+    client: httpx.AsyncClient, alice: Account
+) -> None:
+    editor, approver = await team(client, alice)
+    post = (await draft(client, editor, "Microservices for a team of three"))["id"]
+    await ask(client, editor, post)
+    await act(client, approver, post, "reject", comment="Say who it is for & why")
+    await log_in_with_the_form(client, editor)
+    page = await client.get("/posts")
+    assert "Say who it is for &amp; why" in page.text
+    assert ">Send for approval</button>" in page.text

@@ -89,12 +89,15 @@ def _post(item: Content, settings: Settings) -> Post:
 
 
 async def _context(session: SessionDep, settings: Settings, caller: Caller) -> dict[str, Any]:
-    posts = [_post(item, settings) for item in await service.list_recent(session, caller)]
+    items = await service.list_recent(session, caller)
+    posts = [_post(item, settings) for item in items]
+    remarks = await service.latest_comments(session, caller.org_id, [item.id for item in items])
     connected = any(i.status == "connected" for i in await linkedin.list_integrations(session, caller))
     return {
         "caller": caller,
         "active": "posts",
         "posts": posts,
+        "remarks": remarks,
         "polling": any(p.state in IN_FLIGHT for p in posts),
         "can_approve": caller.role in service.APPROVERS,
         "retryable": RETRYABLE,

@@ -362,6 +362,21 @@ async def comments_on(session: AsyncSession, caller: Caller, content_id: uuid.UU
     return list(await session.scalars(query.order_by(ContentComment.created_at, ContentComment.id)))
 
 
+async def latest_comments(
+    session: AsyncSession, org_id: uuid.UUID, content_ids: list[uuid.UUID], per_post: int = 2
+) -> dict[uuid.UUID, list[ContentComment]]:
+    """The newest remarks on each of several posts (a list page shows why a draft came back)."""
+    if not content_ids:
+        return {}
+    query = select(ContentComment).where(ContentComment.org_id == org_id, ContentComment.content_id.in_(content_ids))
+    found: dict[uuid.UUID, list[ContentComment]] = {}
+    for comment in await session.scalars(query.order_by(ContentComment.created_at.desc(), ContentComment.id)):
+        kept = found.setdefault(comment.content_id, [])
+        if len(kept) < per_post:
+            kept.append(comment)
+    return {content_id: kept[::-1] for content_id, kept in found.items()}
+
+
 async def versions_of(session: AsyncSession, caller: Caller, content_id: uuid.UUID) -> list[ContentVersion]:
     """The edit history, newest first."""
     item = await contents.get(session, caller.org_id, content_id)

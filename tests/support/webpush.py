@@ -9,9 +9,6 @@ helpers to run the push jobs a test queued.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from types import TracebackType
 from typing import Any
@@ -24,38 +21,25 @@ from autopilot.notifications.push import PUSH_KIND
 from autopilot.worker import ledger
 from autopilot.worker.models import Job
 from autopilot.worker.runner import JobRunner
-from tests.support.recorder import REPO, free_port, wait_http
+from tests.support.emulators import EmulatorProcess
 
 
-class PushService:
+class PushService(EmulatorProcess):
     """`python -m autopilot.sandbox.webpush --port <free port>`, stopped by its pid."""
 
+    name = "webpush-emulator"
+    command = ("-m", "autopilot.sandbox.webpush")
+    ready_path = "/_emulator/health"
+
     def __init__(self) -> None:
-        self.port = 0
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__()
         self.http = httpx.Client(timeout=10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> PushService:
-        self.port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        command = [sys.executable, "-m", "autopilot.sandbox.webpush", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_http(f"{self.url}/_emulator/subscriptions/none")
-        return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.http.close()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        super().__exit__(kind, error, trace)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(method, f"{self.url}/_emulator{path}", **kwargs)

@@ -21,10 +21,9 @@ from autopilot.accounts import service as accounts
 from autopilot.accounts.deps import PageCaller
 from autopilot.content import service
 from autopilot.content.models import Content
-from autopilot.content.router import version_from
 from autopilot.kit.deps import SessionDep
 from autopilot.kit.errors import BadRequest, PreconditionRequired
-from autopilot.kit.inputs import Input
+from autopilot.kit.inputs import Input, version_from
 from autopilot.web.session import CsrfHeaderChecked
 from autopilot.web.templating import Nav, render
 

@@ -11,8 +11,7 @@ from autopilot.accounts.deps import CurrentCaller
 from autopilot.content import schemas, service
 from autopilot.content.models import Content
 from autopilot.kit.deps import SessionDep
-from autopilot.kit.errors import BadRequest
-from autopilot.kit.inputs import Limit
+from autopilot.kit.inputs import Limit, version_from
 from autopilot.kit.openapi import PROBLEMS, problems
 from autopilot.linkedin.text import commentary_length
 
@@ -57,16 +56,6 @@ IfMatch = Annotated[str | None, Header(description='The version you read, as its
 IdempotencyKey = Annotated[
     str | None, Header(description="Any unique string: a repeat with the same key answers the first outcome")
 ]
-
-
-def version_from(if_match: str | None) -> int | None:
-    """The version named by an If-Match header (`"3"`, `W/"3"` or `3`)."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise BadRequest('If-Match must be the ETag of the version you read, like "3"')
-    return int(raw)
 
 
 @router.get("/content/{content_id}")

@@ -16,7 +16,7 @@ from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, field_validator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from autopilot.kit.errors import problem
+from autopilot.kit.errors import BadRequest, problem
 
 BIGINT_MAX = 2**63 - 1  # the largest id, offset or count a BIGINT (and SQLite's INTEGER) holds
 PAGE_MAX = 500
@@ -92,3 +92,13 @@ class NulFreeUrlMiddleware:
                 await problem(422, f"Invalid input — {sentence}.", errors=errors)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def version_from(if_match: str | None) -> int | None:
+    """The version named by an If-Match header (`"3"`, `W/"3"` or `3`); None when absent or `*`."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadRequest('If-Match must be the ETag of the version you read, like "3"')
+    return int(raw)

@@ -202,6 +202,12 @@ async def clear_fault(request: Request, subscription_id: str) -> Response:
     return Response(status_code=204)
 
 
+@control.get("/health")
+async def health() -> dict[str, bool]:
+    """Answers once the emulator takes pushes (tests wait for it)."""
+    return {"ok": True}
+
+
 @control.post("/reset", status_code=204)
 async def reset(request: Request) -> Response:
     _state(request).reset()

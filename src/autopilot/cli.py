@@ -1,9 +1,11 @@
-"""The `autopilot` command: serve, migrate, create-user, operator, rotate-keys, worker, dispatcher."""
+"""The `autopilot` command: serve, migrate, create-user, operator, rotate-keys, worker, dispatcher,
+analytics eval."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -164,6 +166,55 @@ def sandbox_linkedin(
     from autopilot.sandbox.linkedin import SandboxConfig, serve
 
     serve(host, port, SandboxConfig(auto_approve=auto_approve, refresh_enabled=refresh, latency_ms=latency_ms))
+
+
+analytics_app = typer.Typer(help="Engagement analytics: the prediction model's evaluation.", no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
+
+
+@analytics_app.command("eval")
+def analytics_eval(
+    posts: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="CSV of posts: content, reactions, comments, followers …"),
+    ] = None,
+    pairs: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help='JSON {"train": [...], "test": [...]} of labelled pairs'),
+    ] = None,
+    test_share: Annotated[float, typer.Option(help="--posts: the newest share of posts kept for the test")] = 0.2,
+    seed: Annotated[int, typer.Option(help="seed of the pairing and the model")] = 0,
+) -> None:
+    """Train the engagement model on the older part, report its pairwise accuracy on the newer one
+    beside the longer-text and more-followers rules: one JSON line on stdout."""
+    import json
+
+    from rich.console import Console
+
+    from autopilot.analytics.evaluate import STAGES, evaluate_pairs, evaluate_posts
+    from autopilot.analytics.sources import EvalInputError
+
+    if (posts is None) == (pairs is None):
+        typer.secho("give exactly one of --posts PATH or --pairs PATH", err=True, fg="red")
+        raise typer.Exit(2)
+    with Progress(console=Console(stderr=True), transient=not sys.stderr.isatty()) as progress:
+        bar = progress.add_task("evaluating", total=STAGES)
+
+        def on_stage(description: str) -> None:
+            progress.update(bar, description=description)
+            progress.advance(bar)
+
+        try:
+            if posts is not None:
+                report = evaluate_posts(posts, test_share=test_share, seed=seed, on_stage=on_stage)
+            else:
+                assert pairs is not None
+                report = evaluate_pairs(pairs, seed=seed, on_stage=on_stage)
+        except EvalInputError as exc:
+            progress.stop()
+            typer.secho(f"Nothing evaluated: {exc}", err=True, fg="red")
+            raise typer.Exit(2) from exc
+    typer.echo(json.dumps(report, ensure_ascii=False))
 
 
 @app.command("generate-key")

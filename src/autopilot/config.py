@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     # Who push services may contact about our pushes: mailto: or https:. Empty: mailto:<smtp_from>.
     vapid_subject: str = ""
     push_timeout_s: float = Field(default=10.0, gt=0)
+    # Leads from the people who react to or comment on posts, as read through LinkedIn's API. Off, and
+    # nothing uses it: LinkedIn's API terms forbid using member data for lead generation (research G §2.7).
+    leads_from_api_engagers: bool = False
 
     @field_validator("data_dir")
     @classmethod

@@ -43,6 +43,13 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("approvals", pages="autopilot.content.approvals:router", nav="autopilot.content.approvals:NAV"),
     Domain("home", pages="autopilot.home.pages:router", nav="autopilot.home.pages:NAV"),
     Domain(
+        "leads",
+        models="autopilot.leads.models",
+        router="autopilot.leads.router:router",
+        pages="autopilot.leads.pages:router",
+        nav="autopilot.leads.pages:NAV",
+    ),
+    Domain(
         "content",
         models="autopilot.content.models",
         router="autopilot.content.router:router",

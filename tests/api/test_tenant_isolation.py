@@ -85,6 +85,12 @@ async def a_push_subscription(client: httpx.AsyncClient, owner: Account, _s: asy
     return str(response.json()["id"])
 
 
+async def a_lead(client: httpx.AsyncClient, owner: Account, _s: async_sessionmaker[AsyncSession]) -> str:
+    body = {"name": "Dana Lee", "company": "Acme", "notes": "could we book a call?"}
+    response = await client.post("/api/v1/leads", json=body, headers=owner.auth)
+    return str(response.json()["id"])
+
+
 FACTORIES: dict[str, Factory] = {
     "token_id": a_token,
     "membership_id": a_membership,
@@ -92,6 +98,7 @@ FACTORIES: dict[str, Factory] = {
     "integration_id": a_linkedin_integration,
     "content_id": a_content,
     "subscription_id": a_push_subscription,
+    "lead_id": a_lead,
 }
 BODIES = {"PATCH": {"role": "editor"}, "POST": {}, "PUT": {}}
 # Routes whose body must be valid to reach the handler (an invalid one is refused first, with 422).
@@ -101,6 +108,7 @@ BODIES_BY_PATH = {
     ("POST", "/api/v1/content/{content_id}/schedule"): {"slot": "next"},
     ("POST", "/api/v1/content/{content_id}/comments"): {"body": "a remark from another organization"},
     ("POST", "/api/v1/content/{content_id}/reject"): {"comment": "rejected by someone else"},
+    ("PATCH", "/api/v1/leads/{lead_id}"): {"stage": "won", "value_cents": 100},
 }
 
 

@@ -36,7 +36,7 @@ from tests.support.recorder import free_port, wait_http
 pytestmark = pytest.mark.browser
 
 NAV_LABELS = [
-    "Approvals", "Inbox", "Leads", "Analytics", "Posts", "Studio", "Calendar", "Integrations", "Jobs", "Settings",
+    "Approvals", "Inbox", "Analytics", "Leads", "Posts", "Studio", "Calendar", "Integrations", "Jobs", "Settings",
 ]  # fmt: skip
 PASSWORD = "correct horse battery staple"
 

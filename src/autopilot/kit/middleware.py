@@ -69,9 +69,9 @@ class RequestContextMiddleware:
 
 class BodySizeLimitMiddleware:
     """Refuse request bodies above *max_bytes* with 413 problem+json, before the app reads them.
-    Paths under an *uploads* prefix (file uploads) have their own, larger limit."""
+    Paths under an *uploads* prefix (file uploads; one prefix or several) have their own, larger limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, uploads: tuple[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: tuple[str | tuple[str, ...], int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.uploads = uploads

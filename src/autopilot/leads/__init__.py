@@ -1,0 +1,1 @@
+"""Leads: people who showed buying intent, scored (intent, recency, fit), and a deal pipeline."""

@@ -49,6 +49,7 @@ DOMAINS: tuple[Domain, ...] = (
         pages="autopilot.leads.pages:router",
         nav="autopilot.leads.pages:NAV",
     ),
+    Domain("analytics", models="autopilot.analytics.models"),
     Domain(
         "content",
         models="autopilot.content.models",

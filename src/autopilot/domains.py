@@ -49,7 +49,14 @@ DOMAINS: tuple[Domain, ...] = (
         pages="autopilot.leads.pages:router",
         nav="autopilot.leads.pages:NAV",
     ),
-    Domain("analytics", models="autopilot.analytics.models"),
+    Domain(
+        "analytics",
+        models="autopilot.analytics.models",
+        router="autopilot.analytics.router:router",
+        pages="autopilot.analytics.pages:router",
+        nav="autopilot.analytics.pages:NAV",
+        job_modules=("autopilot.analytics.tasks",),
+    ),
     Domain(
         "content",
         models="autopilot.content.models",

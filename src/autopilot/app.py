@@ -104,8 +104,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        # Media, and LinkedIn data archives for leads (a few MB; their unpacked CSVs are capped on import).
-        uploads=(("/api/v1/media", "/api/v1/leads/import", "/leads/import"), settings.max_upload_bytes),
+        # Media, LinkedIn data archives (leads) and analytics exports (a few MB; unpacked sizes are capped on import).
+        uploads=(
+            ("/api/v1/media", "/api/v1/leads/import", "/leads/import", "/api/v1/analytics/imports"),
+            settings.max_upload_bytes,
+        ),
     )
     app.add_middleware(NulFreeUrlMiddleware)  # a NUL in the URL is a 422 before any route sees it
     # Around everything but the request id: every response, the 413 and the 500 included, gets the headers.

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     linkedin_version: str = "202609"
     # Space-separated OAuth scopes asked for (LinkedIn retired r_liteprofile/r_emailaddress for OpenID).
     linkedin_scopes: str = "openid profile email w_member_social"
+    # Extra scopes asked for when a member connects Company Pages (Community Management, a reviewed
+    # product for registered organizations: research G §2.1), e.g. "rw_organization_admin". Empty:
+    # this LinkedIn app has no Community Management, and Company Pages are offered to nobody.
+    linkedin_community_scopes: str = ""
     # Daily limits we keep under (LinkedIn's are per member and per app, reset at midnight UTC).
     linkedin_member_daily_posts: int = 150
     linkedin_app_daily_calls: int = 100_000

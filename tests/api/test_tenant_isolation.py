@@ -91,6 +91,24 @@ async def a_lead(client: httpx.AsyncClient, owner: Account, _s: async_sessionmak
     return str(response.json()["id"])
 
 
+async def a_company_page(client: httpx.AsyncClient, owner: Account, sessions: async_sessionmaker[AsyncSession]) -> str:
+    """A LinkedIn Company Page found for one of the owner's connections (as discovery stores one)."""
+    import uuid
+
+    from autopilot.analytics.models import CompanyPage
+
+    integration_id = await a_linkedin_integration(client, owner, sessions)
+    async with sessions() as session, session.begin():
+        page = CompanyPage(
+            org_id=uuid.UUID(owner.org_id),
+            integration_id=uuid.UUID(integration_id),
+            organization_urn="urn:li:organization:2414183",
+            name="Owned Page",
+        )
+        session.add(page)
+    return str(page.id)
+
+
 FACTORIES: dict[str, Factory] = {
     "token_id": a_token,
     "membership_id": a_membership,
@@ -99,6 +117,7 @@ FACTORIES: dict[str, Factory] = {
     "content_id": a_content,
     "subscription_id": a_push_subscription,
     "lead_id": a_lead,
+    "page_id": a_company_page,
 }
 BODIES = {"PATCH": {"role": "editor"}, "POST": {}, "PUT": {}}
 # Routes whose body must be valid to reach the handler (an invalid one is refused first, with 422).

@@ -11,8 +11,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from autopilot.kit.db import Base, IdMixin, TimestampMixin
@@ -135,3 +148,92 @@ class AnalyticsImport(IdMixin, Base):
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
+
+
+# -- prediction and learned best time (migration 0015) ----------------------------------------
+
+
+class EngagementModel(IdMixin, TimestampMixin, Base):
+    """An organization's engagement forecast: the public prior updated with its own posts, and the
+    validation report on its later posts. One row per organization, replaced at each training."""
+
+    __tablename__ = "analytics_engagement_models"
+    __table_args__ = (UniqueConstraint("org_id", name="uq_analytics_engagement_models_org"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    fit: Mapped[dict[str, Any]] = mapped_column(JSON)  # prediction.Fit.as_json()
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)  # prediction.validate()
+    basis_posts: Mapped[int] = mapped_column(Integer, default=0)  # the account's posts it learned from
+    posts_seen: Mapped[int] = mapped_column(Integer, default=0)  # posts with figures when trained (debounce)
+    trained_at: Mapped[datetime]
+
+
+class BestTimePreference(IdMixin, TimestampMixin, Base):
+    """Whether the learned best time is applied to a LinkedIn connection's weekly slots by itself
+    (weekly), or only suggested; and what was applied last."""
+
+    __tablename__ = "analytics_slot_prefs"
+    __table_args__ = (UniqueConstraint("integration_id", name="uq_analytics_slot_prefs_integration"),)
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    integration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("linkedin_integrations.id", ondelete="CASCADE"))
+    auto_apply: Mapped[bool] = mapped_column(Boolean, default=False)
+    chosen_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    applied_at: Mapped[datetime | None]
+    applied_slots: Mapped[str] = mapped_column(Text, default="")  # "Tue 08:30, Thu 06:30", in words
+
+
+# -- Company Pages (Community Management API, research G §2) ----------------------------------
+
+# A tracked page's daily sync: not yet run, done, not allowed by the granted scopes (Community
+# Management is a reviewed product), waiting out LinkedIn's throttle, or failing.
+PAGE_SYNC_STATES = ("pending", "ok", "unsupported", "rate_limited", "error")
+
+
+class CompanyPage(IdMixin, TimestampMixin, Base):
+    """A LinkedIn Company Page that a connected member administers, known through that connection.
+    Only tracked pages are synced; the figures are LinkedIn's organic statistics (sponsored activity
+    is not counted by the API) and stay as given, negative net counts included."""
+
+    __tablename__ = "analytics_company_pages"
+    __table_args__ = (
+        UniqueConstraint("org_id", "integration_id", "organization_urn", name="uq_analytics_company_pages_urn"),
+        CheckConstraint("sync_state IN ('" + "', '".join(PAGE_SYNC_STATES) + "')", name="sync_state"),
+        Index("ix_analytics_company_pages_org", "org_id", "tracked"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    integration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("linkedin_integrations.id", ondelete="CASCADE"))
+    organization_urn: Mapped[str] = mapped_column(String(80))  # urn:li:organization:<id>
+    name: Mapped[str] = mapped_column(String(200), default="")
+    vanity_name: Mapped[str] = mapped_column(String(200), default="")
+    tracked: Mapped[bool] = mapped_column(default=False)
+    followers: Mapped[int | None] = mapped_column(BIG)  # networkSizes' total at the last sync
+    sync_state: Mapped[str] = mapped_column(String(16), default="pending")
+    sync_detail: Mapped[str] = mapped_column(Text, default="")
+    synced_at: Mapped[datetime | None]  # the last successful sync
+    next_sync_at: Mapped[datetime | None]
+
+
+class CompanyPageDay(Base):
+    """One UTC day of a tracked page as LinkedIn last reported it (a later sync overwrites: LinkedIn
+    revises recent days). Unique impressions are only given on lifetime aggregates, so they stay
+    NULL for days unless LinkedIn sends them (research §2.2)."""
+
+    __tablename__ = "analytics_company_page_days"
+
+    page_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("analytics_company_pages.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    impressions: Mapped[int | None] = mapped_column(BIG)
+    unique_impressions: Mapped[int | None] = mapped_column(BIG)
+    clicks: Mapped[int | None] = mapped_column(BIG)
+    reactions: Mapped[int | None] = mapped_column(BIG)
+    comments: Mapped[int | None] = mapped_column(BIG)
+    shares: Mapped[int | None] = mapped_column(BIG)
+    organic_follower_gain: Mapped[int | None] = mapped_column(BIG)
+    paid_follower_gain: Mapped[int | None] = mapped_column(BIG)
+    followers: Mapped[int | None] = mapped_column(BIG)  # the total, on the day it was read
+    updated_at: Mapped[datetime]

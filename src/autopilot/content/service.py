@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.accounts.models import Role
 from autopilot.accounts.service import Caller
+from autopilot.analytics import service as analytics
 from autopilot.config import Settings
 from autopilot.content import media as media_checks
 from autopilot.content.models import (
@@ -735,6 +736,17 @@ class Publication:
                 org_id=self.org_id,
                 dedupe_key=f"comment:{self.content_id}",
             )
+        # Analytics keeps the post and plans its first metrics read, with the job's success (issue 11).
+        facts = (
+            await session.execute(
+                select(Content.integration_id, Content.text, Media.kind)
+                .outerjoin(Media, Media.id == Content.media_id)
+                .where(Content.org_id == self.org_id, Content.id == self.content_id)
+            )
+        ).one()
+        await analytics.track_published(
+            session, self.org_id, self.content_id, facts.integration_id, urn, now, facts.text, facts.kind or "text"
+        )
 
     async def comment(self, session: AsyncSession) -> None:
         """The optional first comment, as the author, once the post exists."""

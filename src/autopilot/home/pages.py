@@ -11,7 +11,6 @@ from autopilot.web.templating import Nav, render
 router = APIRouter(include_in_schema=False)
 COMING = {
     "inbox": ("Inbox", "Messages from WhatsApp, e-mail, Instagram and LinkedIn, with drafted replies."),
-    "analytics": ("Analytics", "Which posts and times work for you."),
 }
 IN_BAR = {"inbox": 3}  # a daily section: in the phone's bottom bar (Today 1, Approvals 2, Calendar 4)
 # Today is the brand link in the top bar; on a phone it is the bottom bar's first place.

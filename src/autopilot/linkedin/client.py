@@ -301,3 +301,120 @@ class LinkedInClient:
         response = await self._call("POST", url, token, creating=True, json=body)
         self._raise_for(response, creating=True)
         return str(response.headers.get("x-restli-id", ""))
+
+    # -- engagement reads (contract §5; added for analytics sync) -------------------------------
+
+    def _raise_for_read(self, response: httpx.Response) -> None:
+        """A 403 on an engagement read means a scope of a reviewed product is missing (§5.0, §7)."""
+        if response.status_code == 403:
+            raise ScopeMissing(f"LinkedIn refused the read (403, missing permission): {_error_text(response)}")
+        self._raise_for(response, creating=False)
+
+    async def post_metric(self, token: str, post_urn: str, metric: str) -> int:
+        """One lifetime figure (`queryType`: IMPRESSION, MEMBERS_REACHED, REACTION, COMMENT, RESHARE)
+        of one post, from memberCreatorPostAnalytics (§5.1; needs r_member_postAnalytics). An empty
+        `elements` is LinkedIn's "no activity yet" (0); several elements (a DAILY answer) are summed."""
+        kind = "ugc" if post_urn.startswith("urn:li:ugcPost:") else "share"
+        query = restli.query({"q": "entity", "entity": {kind: post_urn}, "queryType": metric, "aggregation": "TOTAL"})
+        url = f"{self.api_url}/rest/memberCreatorPostAnalytics?{query}"
+        response = await self._call("GET", url, token, restli_method="FINDER")
+        self._raise_for_read(response)
+        total = 0
+        for element in response.json().get("elements", []):
+            # §5.1/§11.5: before 202605 metricType is a one-key union, from 202605 a plain string.
+            named = element.get("metricType")
+            if isinstance(named, dict):
+                named = next(iter(named.values()), None)
+            if named not in (None, metric):
+                continue  # a figure of another metric is never counted as this one
+            total += int(element.get("count") or 0)
+        return total
+
+    async def social_metadata(self, token: str, post_urn: str) -> SocialCounts:
+        """Reaction and comment counts of one post (§5.2; needs r_member_social_feed or r_member_social).
+        A reaction type missing from the summaries counts 0 (LinkedIn may leave zero types out)."""
+        url = f"{self.api_url}/rest/socialMetadata/{restli.path_key(post_urn)}"
+        response = await self._call("GET", url, token)
+        self._raise_for_read(response)
+        body = response.json()
+        summaries = body.get("reactionSummaries") or {}
+        reactions = sum(int((s or {}).get("count") or 0) for s in summaries.values())
+        comments = (body.get("commentSummary") or {}).get("count")
+        return SocialCounts(reactions=reactions, comments=None if comments is None else int(comments))
+
+    # -- Company Pages (Community Management API, research G §2) ---------------------------------
+
+    async def _finder(self, path: str, token: str) -> list[dict[str, Any]]:
+        response = await self._call("GET", f"{self.api_url}{path}", token)
+        self._raise_for_read(response)
+        elements: list[dict[str, Any]] = response.json().get("elements", [])
+        return elements
+
+    async def administered_pages(self, token: str) -> list[str]:
+        """The URNs of the pages the member administers (organizationAcls, role ADMINISTRATOR)."""
+        query = restli.query({"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED", "count": 100})
+        acls = await self._finder(f"/rest/organizationAcls?{query}", token)
+        return [str(acl["organization"]) for acl in acls if acl.get("organization")]
+
+    async def organization(self, token: str, organization_urn: str) -> dict[str, Any]:
+        """A page's record (localizedName, vanityName); the numeric id goes in the path."""
+        org_id = organization_urn.rsplit(":", 1)[-1]
+        response = await self._call("GET", f"{self.api_url}/rest/organizations/{restli.path_key(org_id)}", token)
+        self._raise_for_read(response)
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def page_share_statistics(
+        self, token: str, organization_urn: str, start_ms: int, end_ms: int
+    ) -> list[dict[str, Any]]:
+        """Organic post statistics of a page per UTC day in [start, end) (time-bound, DAY); LinkedIn
+        wants timeIntervals' parentheses, colons and commas literal (§2.1), which restli.query keeps."""
+        query = restli.query(
+            {
+                "q": "organizationalEntity",
+                "organizationalEntity": organization_urn,
+                "timeIntervals": {
+                    "timeRange": {"start": start_ms, "end": end_ms},
+                    "timeGranularityType": "DAY",
+                },
+            }
+        )
+        return await self._finder(f"/rest/organizationalEntityShareStatistics?{query}", token)
+
+    async def page_follower_gains(
+        self, token: str, organization_urn: str, start_ms: int, end_ms: int
+    ) -> list[dict[str, Any]]:
+        """Net follower gains (organic, paid) of a page per UTC day in [start, end); may be negative."""
+        query = restli.query(
+            {
+                "q": "organizationalEntity",
+                "organizationalEntity": organization_urn,
+                "timeIntervals": {
+                    "timeRange": {"start": start_ms, "end": end_ms},
+                    "timeGranularityType": "DAY",
+                },
+            }
+        )
+        return await self._finder(f"/rest/organizationalEntityFollowerStatistics?{query}", token)
+
+    async def page_followers(self, token: str, organization_urn: str) -> int:
+        """A page's follower total (networkSizes; follower statistics no longer carry it)."""
+        key = restli.path_key(organization_urn)
+        url = f"{self.api_url}/rest/networkSizes/{key}?edgeType=COMPANY_FOLLOWED_BY_MEMBER"
+        response = await self._call("GET", url, token)
+        self._raise_for_read(response)
+        return int(response.json().get("firstDegreeSize", 0))
+
+
+class ScopeMissing(PermanentError):
+    """LinkedIn answered 403 to a read: the token lacks the scope of a product LinkedIn reviews
+    (r_member_postAnalytics, r_member_social_feed). Retrying cannot help; reconnecting with the
+    scope granted can."""
+
+
+@dataclass(frozen=True)
+class SocialCounts:
+    """What socialMetadata tells about a post; None: LinkedIn did not say."""
+
+    reactions: int
+    comments: int | None

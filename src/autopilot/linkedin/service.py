@@ -111,8 +111,11 @@ def _hash(state: str) -> str:
 # -- connecting -------------------------------------------------------------------------------
 
 
-async def start_connect(session: AsyncSession, caller: Caller, settings: Settings, *, return_to: str = "") -> str:
-    """Record a single-use state for this user and answer LinkedIn's authorization URL."""
+async def start_connect(
+    session: AsyncSession, caller: Caller, settings: Settings, *, return_to: str = "", extra_scopes: str = ""
+) -> str:
+    """Record a single-use state for this user and answer LinkedIn's authorization URL (asking for
+    the configured scopes plus *extra_scopes*, e.g. Community Management's for Company Pages)."""
     state = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
@@ -135,7 +138,8 @@ async def start_connect(session: AsyncSession, caller: Caller, settings: Setting
         client_id=settings.linkedin_client_id or SANDBOX_CLIENT[0],
         client_secret="",
     )
-    return probe.authorization_url(redirect_uri=redirect_uri(settings), state=state, scopes=settings.linkedin_scopes)
+    scopes = " ".join(dict.fromkeys(f"{settings.linkedin_scopes} {extra_scopes}".split()))
+    return probe.authorization_url(redirect_uri=redirect_uri(settings), state=state, scopes=scopes)
 
 
 @dataclass(frozen=True)
@@ -472,14 +476,31 @@ async def spend(session: AsyncSession, settings: Settings, integration: Integrat
     limits = {f"app:{endpoint}": settings.linkedin_app_daily_calls}
     if endpoint == "posts.create":
         limits[f"member:{integration.member_id}:{endpoint}"] = settings.linkedin_member_daily_posts
+    counted = await _count_many(session, now.date(), sorted(limits))
     for bucket, limit in limits.items():
-        calls = await _count(session, now.date(), bucket)
-        if calls > limit:
+        if counted[bucket] > limit:
             wait = (_next_midnight_utc(now) - now).total_seconds()
             raise RateLimited(
                 f"the daily LinkedIn budget for {bucket.split(':')[0]} {endpoint} ({limit}) is spent; "
                 "it resets at midnight UTC",
                 retry_after_s=wait,
+            )
+
+
+async def spend_budget(
+    session: AsyncSession, integration: Integration, budget: str, *, per_member: int, per_app: int
+) -> None:
+    """Count one call against a named daily budget shared by several endpoints (e.g. Community
+    Management's Development tier), per member and per app, like `spend`: RateLimited until
+    midnight UTC when either is spent; the count is part of the caller's transaction."""
+    now = utcnow()
+    limits = {f"app:{budget}": per_app, f"member:{integration.member_id}:{budget}": per_member}
+    for bucket, limit in limits.items():
+        if await _count(session, now.date(), bucket) > limit:
+            raise RateLimited(
+                f"the daily LinkedIn budget for {budget} ({limit} calls per {bucket.split(':')[0]}) is spent; "
+                "it resets at midnight UTC",
+                retry_after_s=(_next_midnight_utc(now) - now).total_seconds(),
             )
 
 
@@ -493,6 +514,19 @@ async def _count(session: AsyncSession, day: date, bucket: str) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
+async def _count_many(session: AsyncSession, day: date, buckets: list[str]) -> dict[str, int]:
+    """Count one call in each bucket with one statement (a write transaction on SQLite holds the
+    lock for every round trip it makes). Rows are locked in the order given: callers sort them, so
+    two transactions never wait for each other's rows in opposite orders."""
+    insert = upsert_insert(session, DailyUsage)
+    stmt = (
+        insert.values([{"day": day, "bucket": bucket, "calls": 1} for bucket in buckets])
+        .on_conflict_do_update(index_elements=["day", "bucket"], set_={"calls": DailyUsage.calls + 1})
+        .returning(DailyUsage.bucket, DailyUsage.calls)
+    )
+    return {bucket: int(calls) for bucket, calls in (await session.execute(stmt)).all()}
+
+
 async def usage_today(session: AsyncSession, integration: Integration) -> int:
     calls = await session.scalar(
         select(DailyUsage.calls).where(
@@ -500,6 +534,20 @@ async def usage_today(session: AsyncSession, integration: Integration) -> int:
         )
     )
     return int(calls or 0)
+
+
+async def app_calls_left(session: AsyncSession, settings: Settings, endpoint: str) -> int:
+    """How many calls to *endpoint* the app's budget of the UTC day still allows (the `spend`
+    buckets, read without counting): callers that can wait use it to leave the rest to urgent work."""
+    calls = await session.scalar(
+        select(DailyUsage.calls).where(DailyUsage.day == utcnow().date(), DailyUsage.bucket == f"app:{endpoint}")
+    )
+    return max(0, settings.linkedin_app_daily_calls - int(calls or 0))
+
+
+def next_budget_reset(now: datetime) -> datetime:
+    """When the daily budgets start again: the next midnight UTC (LinkedIn's reset, contract §6)."""
+    return _next_midnight_utc(now)
 
 
 # -- reminders, expiry, health ----------------------------------------------------------------

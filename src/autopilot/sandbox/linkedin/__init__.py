@@ -15,6 +15,9 @@ LinkedIn's paths (www.linkedin.com and api.linkedin.com share one root here):
   POST /rest/images|documents?action=initializeUpload; PUT <uploadUrl>; GET /rest/images|documents/{urn}
   GET  /rest/memberCreatorPostAnalytics, /rest/socialMetadata/{urn}, /rest/socialActions/{urn}[/comments],
        /rest/reactions/(entity:{urn})?q=entity
+  GET  /rest/organizationAcls, /rest/organizations/{id}, /rest/organizationalEntityShareStatistics,
+       /rest/organizationalEntityFollowerStatistics, /rest/networkSizes/{urn}: Company Pages
+       (organizations.py, which documents them and their control API /_sandbox/organizations)
 
 Control API (JSON, no auth):
   GET    /_sandbox/posts[?author=urn&include_deleted=true]  {"elements":[{urn, activity, author, commentary
@@ -37,7 +40,9 @@ Control API (JSON, no auth):
 
 Endpoint names (faults, quotas, stats): authorize, token, introspect, revoke, userinfo, posts.create,
 posts.get, posts.finder, posts.update, posts.delete, images.init, documents.init, images.get,
-documents.get, media.upload, analytics, social_metadata, social_actions, comments.list, reactions.list.
+documents.get, media.upload, analytics, social_metadata, social_actions, comments.list, reactions.list,
+organizations.acls, organizations.get, organizations.share_statistics, organizations.follower_statistics,
+organizations.network_size (these five also share the daily quota named community_management).
 """
 
 from autopilot.sandbox.linkedin.app import create_app, serve

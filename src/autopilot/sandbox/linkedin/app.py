@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from autopilot.sandbox.linkedin import control, engagement, media, oauth, posts
+from autopilot.sandbox.linkedin import control, engagement, media, oauth, organizations, posts
 from autopilot.sandbox.linkedin.config import SandboxConfig
 from autopilot.sandbox.linkedin.errors import LinkedInError, render
 from autopilot.sandbox.linkedin.faults import FaultMiddleware
@@ -28,7 +28,8 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     app.add_exception_handler(LinkedInError, render)
     app.add_exception_handler(HTTPException, _unknown)
     # Order matters: specific /rest paths before media's /rest/{collection} catch-alls.
-    for router in (oauth.router, posts.router, engagement.router, media.router, control.router):
+    routers = (oauth.router, posts.router, engagement.router, organizations.router, media.router, control.router)
+    for router in (*routers, organizations.control):
         app.include_router(router)
     app.add_middleware(FaultMiddleware, state=state)
     return app

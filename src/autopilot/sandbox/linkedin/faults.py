@@ -57,6 +57,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", r"^/rest/socialActions/[^/]+/comments$", "comments.create"),
         ("GET", r"^/rest/socialActions/[^/]+$", "social_actions"),
         ("GET", r"^/rest/reactions", "reactions.list"),
+        ("GET", r"^/rest/organizationAcls$", "organizations.acls"),
+        ("GET", r"^/rest/organizations/[^/]+$", "organizations.get"),
+        ("GET", r"^/rest/organizationalEntityShareStatistics$", "organizations.share_statistics"),
+        ("GET", r"^/rest/organizationalEntityFollowerStatistics$", "organizations.follower_statistics"),
+        ("GET", r"^/rest/networkSizes/", "organizations.network_size"),
     ]
 ]
 

@@ -15,12 +15,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from autopilot.sandbox.linkedin.config import SandboxConfig
 from autopilot.sandbox.linkedin.little import Parsed
+
+if TYPE_CHECKING:
+    from autopilot.sandbox.linkedin.organizations import Organization
 
 FAULT_KINDS = ("error_500", "error_503", "rate_limit", "timeout", "reset", "commit_then_drop")
 
@@ -206,6 +209,7 @@ class SandboxState:
         self.uploads: dict[str, str] = {}  # upload id -> asset urn
         self.quota_used: Counter[tuple[str, str, str]] = Counter()  # (utc day, who, endpoint)
         self.used_ids: set[int] = set()
+        self.organizations: dict[int, Organization] = {}  # Company Pages (organizations.py), by id
         self.fault_rules = []
         self.stats: dict[str, Counter[str]] = {
             "token_grants": Counter(),

@@ -41,6 +41,7 @@ import structlog
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from autopilot.analytics import prediction
 from autopilot.analytics.models import AnalyticsPost, AnalyticsSample
 from autopilot.kit.db import upsert_insert
 from autopilot.kit.repository import TenantRepository
@@ -375,6 +376,7 @@ class PostSync:
         await session.flush()
         if following is not None:
             await plan(session, self.post_id, self.org_id, following)
+        await prediction.retrain_if_due(session, self.org_id)  # the forecast learns from new figures
         log.info("analytics.sync.read", post_id=str(self.post_id), next_at=str(following), **values)
 
 

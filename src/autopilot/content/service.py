@@ -629,7 +629,7 @@ class Publication:
         validate_text(item.text)
         commentary = little.escape(item.text)
         async with linkedin.client(self.settings, self.services.http) as api:
-            if item.attempts > 0 and await self._reconcile(api, integration, commentary, session):
+            if item.attempts > 0 and await self._reconcile(api, integration, commentary, session, item, attached):
                 return
             body = await self._body(api, integration, commentary, attached)
             await linkedin.pace(self.sessions, self.settings, "posts.create")
@@ -642,10 +642,16 @@ class Publication:
                     "it was not changed to get around that: edit the text or check the existing post"
                 )
             outcome = outcome.urn  # our earlier, ambiguous call created it (contract §8)
-        await self._published(session, outcome)
+        await self._published(session, outcome, item, attached)
 
     async def _reconcile(
-        self, api: LinkedInClient, integration: Integration, commentary: str, session: AsyncSession
+        self,
+        api: LinkedInClient,
+        integration: Integration,
+        commentary: str,
+        session: AsyncSession,
+        item: Content,
+        attached: Media | None,
     ) -> bool:
         """An earlier call may have created the post: look for it among the member's recent posts
         (when the token may read them; otherwise resending the identical body finds it as a duplicate)."""
@@ -654,7 +660,7 @@ class Publication:
         posts = await self._with_token(integration, lambda token: api.recent_posts(token, integration.author_urn))
         for post in posts:
             if _same_commentary(commentary, str(post.get("commentary", ""))) and post.get("id"):
-                await self._published(session, str(post["id"]))
+                await self._published(session, str(post["id"]), item, attached)
                 return True
         return False
 
@@ -717,7 +723,7 @@ class Publication:
                 raise PermanentError("the content was edited after it was approved: approve it again, then publish it")
         return int(earlier)
 
-    async def _published(self, session: AsyncSession, urn: str) -> None:
+    async def _published(self, session: AsyncSession, urn: str, item: Content, attached: Media | None) -> None:
         """Store the URN in the job's own transaction: it commits with the job's success."""
         now = utcnow()
         first_comment = await session.scalar(  # one statement: on SQLite it runs in the write turn
@@ -737,15 +743,10 @@ class Publication:
                 dedupe_key=f"comment:{self.content_id}",
             )
         # Analytics keeps the post and plans its first metrics read, with the job's success (issue 11).
-        facts = (
-            await session.execute(
-                select(Content.integration_id, Content.text, Media.kind)
-                .outerjoin(Media, Media.id == Content.media_id)
-                .where(Content.org_id == self.org_id, Content.id == self.content_id)
-            )
-        ).one()
+        # The text is the one read and approved: `_record_attempt` refused the call after any edit.
+        kind = attached.kind if attached is not None else "text"
         await analytics.track_published(
-            session, self.org_id, self.content_id, facts.integration_id, urn, now, facts.text, facts.kind or "text"
+            session, self.org_id, self.content_id, item.integration_id, urn, now, item.text, kind
         )
 
     async def comment(self, session: AsyncSession) -> None:

@@ -134,6 +134,14 @@ async def test_a_reaction_on_a_fresh_post_shows_at_the_read_ten_minutes_after_pu
     assert analytics_calls(sandbox) == {"analytics 200": 5}
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(AnalyticsSample)) == 1
+    # What the person sees: the post's analytics and the dashboard, each saying when it was read.
+    answer = (await client.get(f"/api/v1/content/{content_id}/analytics", headers=alice.auth)).json()
+    assert (answer["reactions"], answer["comments"], answer["impressions"], answer["sync_state"]) == (3, 1, 40, "ok")
+    assert answer["synced_at"].startswith((START + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M"))
+    summary = (await client.get("/api/v1/analytics/summary", headers=alice.auth)).json()
+    assert summary["last_synced_at"] == answer["synced_at"]
+    table = (await client.get("/api/v1/analytics/posts", headers=alice.auth)).json()
+    assert [(row["reactions"], row["synced_at"]) for row in table] == [(3, answer["synced_at"])]
 
 
 async def test_tracking_a_published_post_twice_keeps_one_post_and_one_planned_read(

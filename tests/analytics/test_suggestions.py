@@ -21,7 +21,7 @@ from autopilot.analytics.models import AnalyticsPost
 from autopilot.config import Settings
 from autopilot.worker.models import Job
 from tests.linkedin.conftest import sandbox, sandbox_defaults, sandbox_server, settings
-from tests.support.accounts import Account, csrf_of, log_in_with_the_form
+from tests.support.accounts import Account, csrf_of, log_in_with_the_form, member
 from tests.support.linkedin import approved, connect
 from tests.support.linkedin_sandbox import SandboxControl
 from tests.support.scheduling import connect_at, lasting, run_at, schedule
@@ -205,6 +205,33 @@ async def test_only_a_user_who_chose_auto_apply_gets_the_schedule_changed_by_the
     await run_at(MONDAY + timedelta(days=15), sessions, settings)
     assert await weekly_slots(client, alice, integration) == [("tue", "06:30"), ("thu", "06:30")]
     assert await weekly_jobs(sessions) == 0 and await weekly_jobs(sessions, "succeeded") == 2
+
+
+async def test_auto_apply_stops_when_the_member_who_chose_it_leaves_the_organization(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    alice, integration = await connected(client, alice, sandbox)
+    await history(sessions, alice, integration, 10, seed=5)
+    with time_machine.travel(MONDAY, tick=False):
+        dana = await member(client, alice, "dana@example.com", "admin")
+        on = await client.put(
+            "/api/v1/analytics/best-time/auto-apply",
+            json={"integration_id": integration, "auto_apply": True},
+            headers=dana.auth,
+        )
+    assert on.status_code == 200, on.text
+    members = (await client.get("/api/v1/members", headers=alice.auth)).json()
+    (dana_membership,) = [m["id"] for m in members if m["user"]["email"] == "dana@example.com"]
+    removed = await client.delete(f"/api/v1/members/{dana_membership}", headers=alice.auth)
+    assert removed.status_code == 204, removed.text
+    await run_at(MONDAY + timedelta(days=7, minutes=1), sessions, settings)
+    # Dana's choice is not applied in her name after she left: the schedule stays as it was.
+    assert await weekly_slots(client, alice, integration) == [("tue", "06:30"), ("thu", "06:30")]
+    assert await weekly_jobs(sessions) == 0
 
 
 async def test_another_organizations_connection_is_not_found_and_stays_as_it_was(

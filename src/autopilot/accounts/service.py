@@ -321,6 +321,22 @@ async def set_operator(session: AsyncSession, email: str, *, operator: bool) -> 
     return user
 
 
+ACTING_LATER = uuid.UUID(int=0)  # the token id of a Caller built for a job: no token was presented
+
+
+async def acting_for(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID | None) -> Caller | None:
+    """The caller for work a member asked to have done later in their name (a weekly job applying
+    what they switched on), with their role as it is now; None when they are no longer a member."""
+    if user_id is None:
+        return None
+    membership = await memberships.of_user(session, org_id, user_id)
+    user = await session.get(User, user_id)
+    if membership is None or user is None:
+        return None
+    org = await organizations.get(session, org_id)
+    return Caller(user=user, org=org, role=Role(membership.role), token_id=ACTING_LATER)
+
+
 async def owner_contacts(session: AsyncSession, org_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
     """(user id, e-mail) of each owner of the organization, for alerts."""
     return [(owner.id, owner.email) for owner in await memberships.owners(session, org_id)]

@@ -16,13 +16,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autopilot.accounts import service as accounts
 from autopilot.accounts.service import Caller
 from autopilot.analytics import besttime
 from autopilot.analytics.besttime import Observation, Slot
@@ -278,15 +278,6 @@ async def _plan_week(session: AsyncSession, org_id: uuid.UUID, integration_id: u
     )
 
 
-@dataclass(frozen=True)
-class _OnBehalf:
-    """The organization the weekly job acts for, where scheduling asks for a caller: its schedule
-    functions read only `org_id` of it. (A real Caller needs the user and organization rows, which
-    only the accounts domain may load; an `accounts.service` entry point for jobs would be cleaner.)"""
-
-    org_id: uuid.UUID
-
-
 async def weekly(session: AsyncSession, org_id: uuid.UUID, integration_id: uuid.UUID) -> AppliedOut | None:
     """The weekly job: apply the suggestion only when the user chose "apply automatically", then
     plan next week's run. Switched off (or the connection gone): nothing changes, nothing is planned."""
@@ -295,7 +286,9 @@ async def weekly(session: AsyncSession, org_id: uuid.UUID, integration_id: uuid.
         return None
     if await linkedin.integrations.find(session, org_id, integration_id) is None:
         return None
-    acting = cast(Caller, _OnBehalf(org_id))
+    acting = await accounts.acting_for(session, org_id, pref.chosen_by)
+    if acting is None:  # whoever chose it left the organization: nobody's choice is applied any more
+        return None
     rhythm = await scheduling.rhythm(session, acting, integration_id)
     found = await _best_time(session, org_id, integration_id, rhythm)
     outcome = await _apply(session, acting, integration_id, rhythm, found)

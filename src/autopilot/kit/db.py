@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import uuid
 from datetime import datetime
 from typing import Any
@@ -11,10 +9,8 @@ from typing import Any
 from sqlalchemy import DateTime, Executable, MetaData, TypeDecorator, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.util.concurrency import await_, in_greenlet
 
 from autopilot.kit.time import as_utc, utcnow
 
@@ -84,62 +80,6 @@ def _sqlite_begin_deferred(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-class WriteGate:
-    """One writer at a time per process and event loop, in arrival order, for a SQLite engine.
-
-    SQLite has one write lock; a connection that finds it taken waits in SQLite's busy handler,
-    which *sleeps* (1, 2, 5 … up to 100 ms per try) instead of being woken when the lock is free.
-    With a handful of pooled writers that sleep is most of a write's latency: the lock sits idle
-    while the waiters doze (py-spy on the slot-rush benchmark: the engine's loop idle 64% of the
-    time while posts were due). Queueing writers on an asyncio lock before BEGIN IMMEDIATE hands
-    the lock over at once; the busy handler is then only used against other processes (the CLI,
-    a second server). A writer that waits longer than the busy timeout gets "database is locked",
-    as it would from SQLite."""
-
-    def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
-        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
-        self._guard = threading.Lock()
-
-    def _lock(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
-        with self._guard:
-            for old in [known for known in self._locks if known.is_closed()]:
-                del self._locks[old]
-            return self._locks.setdefault(loop, asyncio.Lock())
-
-    def enter(self, conn: Any) -> None:
-        """Called at BEGIN, in SQLAlchemy's greenlet; a connection used outside asyncio is not gated."""
-        if not in_greenlet():
-            return
-        loop = asyncio.get_running_loop()
-        lock = self._lock(loop)
-        try:
-            await_(asyncio.wait_for(lock.acquire(), self.timeout_s))
-        except TimeoutError as waited:
-            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked")) from waited
-        conn.connection.info["write_gate"] = (loop, lock)
-
-    def leave(self, pooled: Any) -> None:
-        """Called once COMMIT or ROLLBACK has run (each BEGIN has exactly one of them), with the
-        pooled connection that the BEGIN ran on."""
-        try:
-            info = pooled.info
-        except (AttributeError, NotImplementedError):  # a bare or first-connect connection: never gated
-            return
-        held = info.pop("write_gate", None)
-        if held is None:
-            return
-        loop, lock = held
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            lock.release()
-        elif not loop.is_closed():  # a connection closed from another thread (pool clean-up)
-            loop.call_soon_threadsafe(lock.release)
-
-
 def _sqlite_engine(url: str, *, pool_size: int, busy_timeout_ms: int, read_only: bool) -> AsyncEngine:
     # hide_parameters: SQL errors (and the tracebacks we log) never carry the values, e.g. a digest.
     engine = create_async_engine(
@@ -156,39 +96,7 @@ def _sqlite_engine(url: str, *, pool_size: int, busy_timeout_ms: int, read_only:
             cursor.execute("PRAGMA query_only=ON")
             cursor.close()
 
-    if read_only:
-        event.listen(sync, "begin", _sqlite_begin_deferred)
-        return engine
-    gate = WriteGate(busy_timeout_ms / 1000)
-
-    @event.listens_for(sync, "begin")
-    def _begin(conn: Any) -> None:
-        gate.enter(conn)
-        try:
-            _sqlite_begin_immediate(conn)
-        except BaseException:
-            gate.leave(conn.connection)
-            raise
-
-    # Released after the COMMIT or ROLLBACK has run, not at the "commit" event (which fires before
-    # it): the next writer's BEGIN IMMEDIATE then never meets the lock still held.
-    dialect = sync.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
-
-    def do_commit(pooled: Any) -> None:
-        try:
-            commit(pooled)
-        finally:
-            gate.leave(pooled)
-
-    def do_rollback(pooled: Any) -> None:
-        try:
-            rollback(pooled)
-        finally:
-            gate.leave(pooled)
-
-    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
+    event.listen(sync, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin_immediate)
     return engine
 
 

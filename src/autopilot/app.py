@@ -106,7 +106,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         # Media, LinkedIn data archives (leads) and analytics exports (a few MB; unpacked sizes are capped on import).
         uploads=(
-            ("/api/v1/media", "/api/v1/leads/import", "/leads/import", "/api/v1/analytics/imports"),
+            (
+                "/api/v1/media",
+                "/api/v1/leads/import",
+                "/leads/import",
+                "/api/v1/analytics/imports",
+                "/analytics/import",
+            ),
             settings.max_upload_bytes,
         ),
     )

@@ -176,13 +176,15 @@ async def import_export_file(
     export: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Import LinkedIn's analytics export (or a post's export, or Shares.csv); the page says what it added."""
-    # Imported here, not at the top: the importer is its own capability and this page works without it.
-    from autopilot.analytics import importer
-
     try:
         if export is None or not export.filename:
             raise Unprocessable("choose the export file (.xlsx) you downloaded from LinkedIn")
-        found = await importer.import_file(session, caller.org_id, caller.user.id, export.filename, await export.read())
+        data = await export.read()
+        # End the transaction the caller's lookup began: on SQLite it holds the write lock, which
+        # must not wait for the parsing (CPU work, in a thread); the file is stored in a new one.
+        await session.commit()
+        parsed = await service.read_import(export.filename, data)
+        found = await service.store_import(session, caller.org_id, caller.user.id, parsed)
     except AppError as exc:
         sentence = exc.detail[:1].upper() + exc.detail[1:] + ("" if exc.detail.endswith(".") else ".")
         raise Answered(await _dashboard(request, session, caller, exc.status, error=sentence), exc.detail) from exc

@@ -43,19 +43,19 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("approvals", pages="autopilot.content.approvals:router", nav="autopilot.content.approvals:NAV"),
     Domain("home", pages="autopilot.home.pages:router", nav="autopilot.home.pages:NAV"),
     Domain(
-        "leads",
-        models="autopilot.leads.models",
-        router="autopilot.leads.router:router",
-        pages="autopilot.leads.pages:router",
-        nav="autopilot.leads.pages:NAV",
-    ),
-    Domain(
         "analytics",
         models="autopilot.analytics.models",
         router="autopilot.analytics.router:router",
         pages="autopilot.analytics.pages:router",
         nav="autopilot.analytics.pages:NAV",
         job_modules=("autopilot.analytics.tasks",),
+    ),
+    Domain(
+        "leads",
+        models="autopilot.leads.models",
+        router="autopilot.leads.router:router",
+        pages="autopilot.leads.pages:router",
+        nav="autopilot.leads.pages:NAV",
     ),
     Domain(
         "content",

@@ -25,7 +25,8 @@ STATIC_FILE = "/static/app.css"
 KNOWN_GET_PATHS = {"/", "/login", "/signup", "/settings", "/jobs", "/docs", "/openapi.json", "/healthz", "/readyz"}
 KNOWN_GET_PATHS |= {"/metrics"}  # on the main app unless AUTOPILOT_METRICS_BIND moves it
 KNOWN_GET_PATHS |= {"/posts", "/posts/list", "/integrations"}
-OAUTH_PAGES = {"/integrations"}  # "Connect LinkedIn" posts there and is redirected to LinkedIn
+# "Connect LinkedIn" (and "Reconnect with Company Pages") post there and are redirected to LinkedIn.
+OAUTH_PAGES = {"/integrations", "/analytics/pages"}
 PERMISSIONS_DENIED = ("camera", "microphone", "geolocation", "payment", "usb")
 # Headers that differ between two answers to the same request.
 VOLATILE = {"date", "x-request-id", "set-cookie", "content-length"}

@@ -282,7 +282,9 @@ class PostSync:
         except PermanentError as refused:
             await self._settle(session, state="error", detail=f"LinkedIn refused the read: {refused}")
             return
-        await self._store(session, figures, reads, published, now)
+        # Only a post's first reactions and comments add to the posts the forecast can learn from.
+        learnable = post.reactions is None or post.comments is None
+        await self._store(session, figures, reads, published, now, learnable=learnable)
 
     async def _spend(self, integration: Any, reads: Reads, *, fresh: bool) -> bool:
         """Count the read's calls in the day's budget before making them (one short transaction);
@@ -356,7 +358,14 @@ class PostSync:
             await plan(session, self.post_id, self.org_id, at)
 
     async def _store(
-        self, session: AsyncSession, figures: Figures, reads: Reads, published: datetime, now: datetime
+        self,
+        session: AsyncSession,
+        figures: Figures,
+        reads: Reads,
+        published: datetime,
+        now: datetime,
+        *,
+        learnable: bool,
     ) -> None:
         """The latest figures on the post, one sample, and the next read (or done)."""
         following = next_read(published, now)
@@ -376,7 +385,8 @@ class PostSync:
         await session.flush()
         if following is not None:
             await plan(session, self.post_id, self.org_id, following)
-        await prediction.retrain_if_due(session, self.org_id)  # the forecast learns from new figures
+        if learnable:  # the forecast learns from new posts' figures (a re-read counts no new post)
+            await prediction.retrain_if_due(session, self.org_id)
         log.info("analytics.sync.read", post_id=str(self.post_id), next_at=str(following), **values)
 
 

@@ -495,8 +495,9 @@ async def spend_budget(
     midnight UTC when either is spent; the count is part of the caller's transaction."""
     now = utcnow()
     limits = {f"app:{budget}": per_app, f"member:{integration.member_id}:{budget}": per_member}
+    counted = await _count_many(session, now.date(), sorted(limits))
     for bucket, limit in limits.items():
-        if await _count(session, now.date(), bucket) > limit:
+        if counted[bucket] > limit:
             raise RateLimited(
                 f"the daily LinkedIn budget for {budget} ({limit} calls per {bucket.split(':')[0]}) is spent; "
                 "it resets at midnight UTC",

@@ -19,6 +19,7 @@ from autopilot.config import Settings, get_settings
 from autopilot.kit.crypto import KeyRing
 from autopilot.kit.db import make_engine, make_reader_engine, make_sessionmaker
 from autopilot.kit.errors import Forbidden, install_error_handlers
+from autopilot.kit.heap import freeze_startup_objects
 from autopilot.kit.http import ClientPool
 from autopilot.kit.inputs import NulFreeUrlMiddleware
 from autopilot.kit.logging import configure_logging, log
@@ -36,8 +37,10 @@ from autopilot.worker.runtime import JobEngine
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for *settings* (default: the environment)."""
+def create_app(settings: Settings | None = None, *, own_process: bool = False) -> FastAPI:
+    """Build the app for *settings* (default: the environment). *own_process*: the app is the
+    process's one long-lived app (`autopilot serve`): start-up's objects are frozen out of the
+    collector's reach once it has started (kit.heap)."""
     settings = (settings or get_settings()).resolve_secrets()
     configure_logging(settings.log_level, json=settings.log_json)
     # Every process that may enqueue registers the handlers, whether or not it runs the engine.
@@ -68,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             job_engine="in-process" if app.state.job_engine else "off",
             metrics=":".join(map(str, app.state.metrics_address)) if listener else "/metrics (operators)",
         )
+        if own_process:
+            freeze_startup_objects()
         try:
             yield
         finally:

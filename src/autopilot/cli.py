@@ -54,7 +54,7 @@ def serve(
     if migrate_first:
         migrate()
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, own_process=True),
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,

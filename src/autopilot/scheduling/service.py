@@ -468,14 +468,15 @@ async def listed(
 ) -> list[dict[str, Any]]:
     """The listing as plain rows (the API's fields), read without building ORM objects: the
     schedule of a busy organization (a thousand posts) is read often, also during a rush."""
-    rows = await session.execute(
+    result = await session.execute(
         select(*LISTED)
         .join(Content, Content.id == QueueEntry.content_id)
         .where(QueueEntry.org_id == org_id, QueueEntry.due_at >= first, QueueEntry.due_at < last)
         .order_by(QueueEntry.due_at, QueueEntry.seat)
         .limit(limit)
     )
-    return [row._asdict() for row in rows]
+    keys = list(result.keys())  # once: Row._asdict() rebuilds the key view on every row (a third of the cost)
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 def local_window(first: date, last: date, zone: str) -> tuple[datetime, datetime]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from celery import Celery
 
 from autopilot.config import Settings, get_settings
+from autopilot.kit.heap import freeze_startup_objects
 
 if TYPE_CHECKING:
     from autopilot.worker.runtime import EngineWiring
@@ -135,6 +136,7 @@ def run_worker(settings: Settings, wiring: EngineWiring, *, concurrency: int, qu
     celery = celery_app()
     _register(celery)
     worker_loop(settings, wiring)  # start the loop and heartbeat before taking work
+    freeze_startup_objects()
     argv: list[Any] = [
         "worker",
         "--pool=threads",

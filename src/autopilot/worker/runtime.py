@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.config import Settings
 from autopilot.kit.db import make_engine, make_sessionmaker
+from autopilot.kit.heap import freeze_startup_objects
 from autopilot.kit.time import utcnow
 from autopilot.worker import ledger
 from autopilot.worker.health import late_organizations
@@ -353,6 +354,7 @@ async def run_standalone_dispatcher(settings: Settings, wiring: EngineWiring) ->
     engine = make_engine(settings.sqlalchemy_url, connections=settings.db_connections)
     job_engine = JobEngine(settings, make_sessionmaker(engine), wiring).start()
     log.info("dispatcher started", name=job_engine.dispatcher.name)
+    freeze_startup_objects()
     try:
         await asyncio.gather(*job_engine.tasks)
     finally:

@@ -11,9 +11,11 @@ import httpx
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.config import Settings
+from autopilot.worker.models import Job
 from tests.support.accounts import Account
 from tests.support.linkedin import approved, connect, publish_all, running_engine, wait_settled
 from tests.support.linkedin_sandbox import SandboxControl
@@ -116,3 +118,34 @@ async def test_the_first_comment_follows_the_post_and_a_document_goes_out_as_a_c
         "author_name": "Ada Lovelace",
         "text": "Link in the comments (as promised)",
     }
+
+
+async def test_a_burst_spends_the_members_daily_posts_exactly_and_the_rest_wait_for_the_reset(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # The engine records publish attempts in batches (content.record_attempts): a batch that would
+    # pass the budget is recorded again one attempt at a time, so exactly the budget goes out.
+    await connect(client, alice)
+    ids = [(await approved(client, alice, f"Burst post {n} #budget"))["id"] for n in range(12)]
+    before = len(sandbox.posts())
+    await publish_all(client, alice, ids)  # all due before the engine starts: they run together
+    async with running_engine(settings.model_copy(update={"linkedin_member_daily_posts": 5}), sessions):
+        async with asyncio.timeout(60):
+            while len(await waiting_for_the_reset(sessions)) < 7 or len(sandbox.posts()) - before < 5:
+                await asyncio.sleep(0.2)
+        await asyncio.sleep(1)  # nothing more goes out
+    assert len(sandbox.posts()) - before == 5
+    for error in await waiting_for_the_reset(sessions):
+        assert "daily LinkedIn budget for member posts.create (5) is spent" in error
+
+
+async def waiting_for_the_reset(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(Job.last_error).where(Job.status == "retry_wait", Job.error_class == "rate_limited")
+        )
+        return [str(error) for error in rows]

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from dataclasses import dataclass
+
 import httpx
 from pydantic import BaseModel
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from autopilot.kit.http import ClientPool
 from autopilot.kit.time import utcnow
+from autopilot.worker.models import Job
 from autopilot.worker.policy import classify
 from autopilot.worker.registry import JobContext, job
 
@@ -74,3 +81,36 @@ async def call_and_note(ctx: JobContext, payload: CallPayload) -> None:
 
 
 call_and_note.reconcile(call_reconcile)
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    org_id: uuid.UUID
+    job_id: int
+    message: str
+
+
+async def notes_together(session: AsyncSession, items: list[NoteItem]) -> None:
+    """Many jobs' notes written in one transaction (JobContext.finish_with); each note says how many
+    were written with it. An item "poison" makes the whole batch fail."""
+    from autopilot.notifications.models import Alert
+
+    if any(item.message == "poison" for item in items):
+        raise ValueError("a poisoned item in the batch")
+    now = utcnow()
+    session.add_all(
+        Alert(org_id=i.org_id, kind="note", message=f"{i.message} (1 of {len(items)})", job_id=i.job_id, created_at=now)
+        for i in items
+    )
+    await session.flush()
+
+
+@job("test.note_together", payload=NotePayload)
+async def note_together(ctx: JobContext, payload: NotePayload) -> None:
+    """A note made with the job's success, grouped with other jobs' (the publish jobs' way)."""
+    assert ctx.org_id is not None
+    if payload.message == "fenced":  # meanwhile the lease expired and another runner took the job over
+        async with ctx.sessions() as session, session.begin():
+            await session.execute(update(Job).where(Job.id == ctx.job_id).values(attempt=Job.attempt + 1))
+    await asyncio.sleep(0.05)  # the runs started together finish together
+    ctx.finish_with(notes_together, NoteItem(ctx.org_id, ctx.job_id, payload.message))

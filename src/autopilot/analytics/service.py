@@ -74,6 +74,14 @@ async def track_published(
     return await sync.track(session, org_id, content_id, integration_id, share_urn, published_at, text, media_type)
 
 
+PublishedPost = sync.PublishedPost
+
+
+async def track_published_many(session: AsyncSession, published: list[PublishedPost]) -> None:
+    """`track_published` for many posts at once (the publish jobs' successes, recorded in batches)."""
+    await sync.track_many(session, published)
+
+
 async def post_figures(session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID) -> AnalyticsPost | None:
     """The analytics row of a published content item (latest figures, sync state, synced_at), or None."""
     return await sync.figures_of(session, org_id, content_id)

@@ -140,16 +140,23 @@ def throttle_wait(failures: int, retry_after_s: float | None) -> float:
 # -- planning ----------------------------------------------------------------------------------
 
 
-async def plan(session: AsyncSession, post_id: uuid.UUID, org_id: uuid.UUID, due: datetime) -> None:
-    """Enqueue the read of *post_id* planned at *due* (outbox: it exists when the caller commits)."""
-    await ledger.enqueue(
-        session,
+def _first_read(published_at: datetime) -> datetime:
+    return (published_at + CADENCE[0][1]).replace(microsecond=0)
+
+
+def _read_job(post_id: uuid.UUID, org_id: uuid.UUID, due: datetime) -> ledger.NewJob:
+    return ledger.NewJob(
         kind=SYNC_KIND,
         payload={"post_id": str(post_id), "due": due.isoformat()},
         org_id=org_id,
         run_at=due,
         dedupe_key=f"{post_id}:{due:%Y%m%dT%H%M%S}",
     )
+
+
+async def plan(session: AsyncSession, post_id: uuid.UUID, org_id: uuid.UUID, due: datetime) -> None:
+    """Enqueue the read of *post_id* planned at *due* (outbox: it exists when the caller commits)."""
+    await ledger.enqueue_many(session, [_read_job(post_id, org_id, due)])
 
 
 async def track(
@@ -164,7 +171,7 @@ async def track(
 ) -> AnalyticsPost:
     """See `analytics.service.track_published`."""
     now = utcnow()
-    due = (published_at + CADENCE[0][1]).replace(microsecond=0)
+    due = _first_read(published_at)
     new_id = await session.scalar(
         upsert_insert(session, AnalyticsPost)
         .values(
@@ -198,6 +205,60 @@ async def track(
         await session.flush()
         await plan(session, found.id, org_id, due)
     return found
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    """A post of ours that LinkedIn created (see `analytics.service.track_published_many`)."""
+
+    org_id: uuid.UUID
+    content_id: uuid.UUID
+    integration_id: uuid.UUID | None
+    share_urn: str
+    published_at: datetime
+    text: str | None
+    media_type: str | None
+
+
+async def track_many(session: AsyncSession, published: list[PublishedPost]) -> None:
+    """`track` for many posts with one INSERT and one enqueue of their first reads (the publish
+    jobs' successes are recorded in batches); a post already known (same content or URN) goes
+    through `track` on its own."""
+    if not published:
+        return
+    now = utcnow()
+    ids = [uuid.uuid4() for _ in published]
+    rows: list[dict[str, Any]] = [
+        dict(
+            id=new_id, org_id=p.org_id, integration_id=p.integration_id, content_id=p.content_id,
+            origin="published", share_urn=p.share_urn, activity_id=None,
+            url=f"https://www.linkedin.com/feed/update/{p.share_urn}/", published_at=p.published_at, text=p.text,
+            media_type=p.media_type, sync_state="pending", sync_detail="", next_sync_at=_first_read(p.published_at),
+            sync_failures=0, created_at=now, updated_at=now,
+        )
+        for new_id, p in zip(ids, published, strict=True)
+    ]  # fmt: skip
+    table = AnalyticsPost.__table__
+    inserted = set(
+        (
+            await session.scalars(
+                upsert_insert(session, table).values(rows).on_conflict_do_nothing().returning(table.c.id)
+            )
+        ).all()
+    )
+    await ledger.enqueue_many(
+        session,
+        [
+            _read_job(new_id, p.org_id, _first_read(p.published_at))
+            for new_id, p in zip(ids, published, strict=True)
+            if new_id in inserted
+        ],
+    )
+    for new_id, p in zip(ids, published, strict=True):
+        if new_id not in inserted:  # known already (an import of the same URN, or tracked before)
+            await track(
+                session, p.org_id, p.content_id, p.integration_id, p.share_urn, p.published_at, p.text, p.media_type
+            )
 
 
 # -- one read ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.accounts.models import Role
@@ -59,6 +59,7 @@ COMMENT_KIND = "content.comment"
 PUBLISH_ATTEMPTS = 8  # uncharged waits (429, holds) excluded; ambiguity resolves well before this
 APPROVERS = {Role.OWNER, Role.ADMIN, Role.APPROVER}
 T = TypeVar("T")
+WriteTogether = Callable[[Callable[[AsyncSession, list[Any]], Awaitable[list[Any]]], Any], Awaitable[Any]]
 
 
 class Contents(TenantRepository[Content]):
@@ -583,6 +584,98 @@ def _same_commentary(ours: str, theirs: str) -> bool:
     return _TEMPLATE_TAG.sub(lambda m: "#" + m.group(1), theirs) == ours
 
 
+@dataclass(frozen=True)
+class Published:
+    """A post LinkedIn created for a content item: what its publish job's success records."""
+
+    org_id: uuid.UUID
+    content_id: uuid.UUID
+    urn: str
+    integration_id: uuid.UUID | None
+    text: str
+    media_kind: str
+
+
+async def record_published(session: AsyncSession, items: list[Published]) -> list[Published]:
+    """Store the URNs of posts LinkedIn created, many at once (the publish jobs' successes, batched
+    by the engine: one UPDATE for all, instead of a transaction each): the content is published,
+    its first comment planned, analytics keeps the post. Returns the items whose content still
+    exists (one deleted meanwhile has nothing left to record)."""
+    now = utcnow()
+    urns = {p.content_id: p.urn for p in items}
+    rows = await session.execute(
+        update(Content)
+        .where(tuple_(Content.org_id, Content.id).in_([(p.org_id, p.content_id) for p in items]))
+        .values(
+            state=ContentState.PUBLISHED.value, post_urn=case(urns, value=Content.id), published_at=now,
+            last_error="", updated_at=now,
+        )
+        .returning(Content.id, Content.first_comment)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    found: dict[uuid.UUID, str] = {content_id: first_comment for content_id, first_comment in rows}
+    kept = [p for p in items if p.content_id in found]
+    for p in kept:
+        if found[p.content_id].strip():
+            await ledger.enqueue(
+                session,
+                kind=COMMENT_KIND,
+                payload={"content_id": str(p.content_id)},
+                org_id=p.org_id,
+                dedupe_key=f"comment:{p.content_id}",
+            )
+    # Analytics keeps the posts and plans their first metrics reads (issue 11).
+    await analytics.track_published_many(
+        session,
+        [
+            analytics.PublishedPost(p.org_id, p.content_id, p.integration_id, p.urn, now, p.text, p.media_kind)
+            for p in kept
+        ],
+    )
+    return kept
+
+
+@dataclass(frozen=True)
+class AttemptCall:
+    """A publish attempt about to call LinkedIn (see `record_attempts`)."""
+
+    settings: Settings
+    org_id: uuid.UUID
+    content_id: uuid.UUID
+    version: int  # the version read and approved
+    integration: Integration
+
+
+async def record_attempts(session: AsyncSession, calls: list[AttemptCall]) -> list[int | BaseException]:
+    """Record publish attempts before their calls, many at once: each content's attempts + 1 and
+    state `publishing`, guarded on the version that was read and on the approval (an edit that
+    landed since the read stops that attempt: PermanentError), then the day's LinkedIn budgets
+    counted for the calls that go ahead (one statement; on PostgreSQL the app's hot budget row is
+    locked last, for the least time). A spent budget raises RateLimited and the transaction counts
+    nothing (the engine then records the attempts one by one). Per call: the calls made before it."""
+    if len({c.content_id for c in calls}) < len(calls):
+        raise ValueError("the same content twice in one batch of attempts")  # recorded one by one instead
+    read = [(c.org_id, c.content_id, c.version) for c in calls]
+    earlier = {
+        content_id: int(before)
+        for content_id, before in await session.execute(
+            update(Content)
+            .where(
+                tuple_(Content.org_id, Content.id, Content.version).in_(read),
+                Content.approved_at.is_not(None), Content.post_urn.is_(None),
+            )
+            .values(attempts=Content.attempts + 1, state=ContentState.PUBLISHING.value, updated_at=utcnow())
+            .returning(Content.id, Content.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+    }  # fmt: skip
+    going = [c for c in calls if c.content_id in earlier]
+    if going:
+        await linkedin.spend_many(session, going[0].settings, [c.integration for c in going], "posts.create")
+    edited = "the content was edited after it was approved: approve it again, then publish it"
+    return [earlier[c.content_id] if c.content_id in earlier else PermanentError(edited) for c in calls]
+
+
 class Publication:
     """One attempt of the publish job for one piece of content."""
 
@@ -592,8 +685,10 @@ class Publication:
         services: JobServices,
         org_id: uuid.UUID,
         content_id: uuid.UUID,
+        together: WriteTogether | None = None,
     ) -> None:
         self.sessions, self.services, self.org_id, self.content_id = sessions, services, org_id, content_id
+        self.together = together  # the engine's JobContext.write_together: attempts recorded in batches
         self.settings: Settings = services.settings
         self.readers = services.readers or sessions  # reads never queue for SQLite's write lock
 
@@ -620,17 +715,22 @@ class Publication:
             token, _ = await linkedin.token_rejected(*args, rejected, token)
             return await call(token)
 
-    async def run(self, session: AsyncSession) -> None:
+    async def run(self) -> Published | None:
+        """Publish unless an earlier attempt did; what the job's success must record (None:
+        nothing, it was recorded before). The caller hands it to `record_published` with the
+        job's success (JobContext.finish_with): the URN is stored exactly when the job succeeds."""
         item, integration, attached = await self._read()
         if item.post_urn:
-            return  # published by an earlier attempt
+            return None  # published by an earlier attempt
         if item.approved_at is None:
             raise PermanentError("the content is not approved")
         validate_text(item.text)
         commentary = little.escape(item.text)
         async with linkedin.client(self.settings, self.services.http) as api:
-            if item.attempts > 0 and await self._reconcile(api, integration, commentary, session, item, attached):
-                return
+            if item.attempts > 0:
+                found = await self._reconcile(api, integration, commentary)
+                if found is not None:
+                    return self._published(found, item, attached)
             body = await self._body(api, integration, commentary, attached)
             await linkedin.pace(self.sessions, self.settings, "posts.create")
             earlier_calls = await self._record_attempt(item, integration)
@@ -642,27 +742,19 @@ class Publication:
                     "it was not changed to get around that: edit the text or check the existing post"
                 )
             outcome = outcome.urn  # our earlier, ambiguous call created it (contract §8)
-        await self._published(session, outcome, item, attached)
+        return self._published(outcome, item, attached)
 
-    async def _reconcile(
-        self,
-        api: LinkedInClient,
-        integration: Integration,
-        commentary: str,
-        session: AsyncSession,
-        item: Content,
-        attached: Media | None,
-    ) -> bool:
+    async def _reconcile(self, api: LinkedInClient, integration: Integration, commentary: str) -> str | None:
         """An earlier call may have created the post: look for it among the member's recent posts
-        (when the token may read them; otherwise resending the identical body finds it as a duplicate)."""
+        (when the token may read them; otherwise resending the identical body finds it as a duplicate).
+        Its URN, or None."""
         if not linkedin.capabilities(integration.scope_set).can_read_posts:
-            return False
+            return None
         posts = await self._with_token(integration, lambda token: api.recent_posts(token, integration.author_urn))
         for post in posts:
             if _same_commentary(commentary, str(post.get("commentary", ""))) and post.get("id"):
-                await self._published(session, str(post["id"]), item, attached)
-                return True
-        return False
+                return str(post["id"])
+        return None
 
     async def _body(
         self, api: LinkedInClient, integration: Integration, commentary: str, attached: Media | None
@@ -705,49 +797,21 @@ class Publication:
 
     async def _record_attempt(self, read: Content, integration: Integration) -> int:
         """Count the call before making it, durably, with the day's LinkedIn budgets (one write
-        transaction): the next attempt then knows a post may exist. Guarded on the version that
-        was read and on the approval: an edit that landed since the read stops this attempt (the
-        edited text was not approved)."""
+        transaction, shared with other publish jobs' when run by the engine): the next attempt then
+        knows a post may exist. The calls made before this one."""
+        call = AttemptCall(self.settings, self.org_id, self.content_id, read.version, integration)
+        if self.together is not None:
+            return int(await self.together(record_attempts, call))
         async with self.sessions() as session, session.begin():
-            await linkedin.spend(session, self.settings, integration, "posts.create")
-            earlier = await session.scalar(
-                update(Content)
-                .where(
-                    Content.org_id == self.org_id, Content.id == self.content_id, Content.version == read.version,
-                    Content.approved_at.is_not(None), Content.post_urn.is_(None),
-                )
-                .values(attempts=Content.attempts + 1, state=ContentState.PUBLISHING.value, updated_at=utcnow())
-                .returning(Content.attempts - 1)
-            )  # fmt: skip
-            if earlier is None:  # raised inside: the budget spent above is rolled back with it
-                raise PermanentError("the content was edited after it was approved: approve it again, then publish it")
-        return int(earlier)
+            (earlier,) = await record_attempts(session, [call])
+        if isinstance(earlier, BaseException):
+            raise earlier
+        return earlier
 
-    async def _published(self, session: AsyncSession, urn: str, item: Content, attached: Media | None) -> None:
-        """Store the URN in the job's own transaction: it commits with the job's success."""
-        now = utcnow()
-        first_comment = await session.scalar(  # one statement: on SQLite it runs in the write turn
-            update(Content)
-            .where(Content.org_id == self.org_id, Content.id == self.content_id)
-            .values(state=ContentState.PUBLISHED.value, post_urn=urn, published_at=now, last_error="", updated_at=now)
-            .returning(Content.first_comment)
-        )
-        if first_comment is None:
-            raise PermanentError(f"content {self.content_id} no longer exists")
-        if first_comment.strip():
-            await ledger.enqueue(
-                session,
-                kind=COMMENT_KIND,
-                payload={"content_id": str(self.content_id)},
-                org_id=self.org_id,
-                dedupe_key=f"comment:{self.content_id}",
-            )
-        # Analytics keeps the post and plans its first metrics read, with the job's success (issue 11).
+    def _published(self, urn: str, item: Content, attached: Media | None) -> Published:
         # The text is the one read and approved: `_record_attempt` refused the call after any edit.
         kind = attached.kind if attached is not None else "text"
-        await analytics.track_published(
-            session, self.org_id, self.content_id, item.integration_id, urn, now, item.text, kind
-        )
+        return Published(self.org_id, self.content_id, urn, item.integration_id, item.text, kind)
 
     async def comment(self, session: AsyncSession) -> None:
         """The optional first comment, as the author, once the post exists."""

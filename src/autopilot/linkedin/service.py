@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -472,11 +473,22 @@ async def spend(session: AsyncSession, settings: Settings, integration: Integrat
     before the call (so concurrent workers share one budget), in the caller's transaction: a
     refusal rolls the count back with it. RateLimited until midnight UTC when either is spent.
     Only post creation has a member budget we know (150 a day, contract §6)."""
+    await spend_many(session, settings, [integration], endpoint)
+
+
+async def spend_many(session: AsyncSession, settings: Settings, integrations: list[Integration], endpoint: str) -> None:
+    """`spend` for one call per integration given, counted in one statement (publish jobs record
+    their attempts in batches): RateLimited when any bucket goes over, and the caller's transaction,
+    rolled back, counts none of them."""
     now = utcnow()
-    limits = {f"app:{endpoint}": settings.linkedin_app_daily_calls}
+    app = f"app:{endpoint}"
+    counts, limits = Counter({app: len(integrations)}), {app: settings.linkedin_app_daily_calls}
     if endpoint == "posts.create":
-        limits[f"member:{integration.member_id}:{endpoint}"] = settings.linkedin_member_daily_posts
-    counted = await _count_many(session, now.date(), sorted(limits))
+        for integration in integrations:
+            member = f"member:{integration.member_id}:{endpoint}"
+            counts[member] += 1
+            limits[member] = settings.linkedin_member_daily_posts
+    counted = await _count_many(session, now.date(), counts)
     for bucket, limit in limits.items():
         if counted[bucket] > limit:
             wait = (_next_midnight_utc(now) - now).total_seconds()
@@ -495,7 +507,7 @@ async def spend_budget(
     midnight UTC when either is spent; the count is part of the caller's transaction."""
     now = utcnow()
     limits = {f"app:{budget}": per_app, f"member:{integration.member_id}:{budget}": per_member}
-    counted = await _count_many(session, now.date(), sorted(limits))
+    counted = await _count_many(session, now.date(), dict.fromkeys(limits, 1))
     for bucket, limit in limits.items():
         if counted[bucket] > limit:
             raise RateLimited(
@@ -515,14 +527,16 @@ async def _count(session: AsyncSession, day: date, bucket: str) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
-async def _count_many(session: AsyncSession, day: date, buckets: list[str]) -> dict[str, int]:
-    """Count one call in each bucket with one statement (a write transaction on SQLite holds the
-    lock for every round trip it makes). Rows are locked in the order given: callers sort them, so
-    two transactions never wait for each other's rows in opposite orders."""
+async def _count_many(session: AsyncSession, day: date, counts: Mapping[str, int]) -> dict[str, int]:
+    """Add the calls counted per bucket with one statement (a write transaction on SQLite holds the
+    lock for every round trip it makes); the buckets' new totals. Rows are locked in sorted order,
+    so two transactions never wait for each other's rows in opposite orders."""
     insert = upsert_insert(session, DailyUsage)
     stmt = (
-        insert.values([{"day": day, "bucket": bucket, "calls": 1} for bucket in buckets])
-        .on_conflict_do_update(index_elements=["day", "bucket"], set_={"calls": DailyUsage.calls + 1})
+        insert.values([{"day": day, "bucket": bucket, "calls": counts[bucket]} for bucket in sorted(counts)])
+        .on_conflict_do_update(
+            index_elements=["day", "bucket"], set_={"calls": DailyUsage.calls + insert.excluded.calls}
+        )
         .returning(DailyUsage.bucket, DailyUsage.calls)
     )
     return {bucket: int(calls) for bucket, calls in (await session.execute(stmt)).all()}

@@ -595,6 +595,23 @@ async def spread(session: AsyncSession, settings: Settings, entry: QueueEntry, r
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class SlotPublished:
+    entry_id: uuid.UUID
+    post: content.Published
+
+
+async def record_published(session: AsyncSession, items: list[SlotPublished]) -> None:
+    """The slot jobs' successes, many at once: the posts' URNs (content.record_published) and their
+    queue entries closed, in one statement each."""
+    kept = {p.content_id for p in await content.record_published(session, [i.post for i in items])}
+    closed = [i.entry_id for i in items if i.post.content_id in kept]
+    if closed:
+        await session.execute(
+            update(QueueEntry).where(QueueEntry.id.in_(closed)).values(state="published", note="", updated_at=utcnow())
+        )
+
+
 async def published(session: AsyncSession, entry_id: uuid.UUID) -> None:
     await session.execute(
         update(QueueEntry).where(QueueEntry.id == entry_id).values(state="published", note="", updated_at=utcnow())

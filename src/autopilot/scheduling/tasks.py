@@ -45,12 +45,16 @@ async def publish_at_slot(ctx: JobContext, payload: SlotRef) -> None:
         await service.set_aside(ctx.session, settings, entry.id, ctx.job_id, ruling)
         return
     try:
-        await content.Publication(ctx.sessions, ctx.services, _org(ctx), payload.content_id).run(ctx.session)
+        publication = content.Publication(ctx.sessions, ctx.services, _org(ctx), payload.content_id, ctx.write_together)
+        published = await publication.run()
     except Paced as paced:  # the rush is spread: say so in the post's status while it waits its turn
         async with ctx.sessions() as session, session.begin():
             await service.spread(session, settings, entry, str(paced), paced.turn)
         raise
-    await service.published(ctx.session, entry.id)
+    if published is None:  # recorded by an earlier attempt: only the queue entry is left to close
+        await service.published(ctx.session, entry.id)
+    else:  # the URN and the entry are stored with the job's success, batched with other slots'
+        ctx.finish_with(service.record_published, service.SlotPublished(entry.id, published))
 
 
 @job(service.PREFLIGHT_KIND, payload=PreflightRef, max_attempts=3)

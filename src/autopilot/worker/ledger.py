@@ -35,6 +35,46 @@ def _wake(_session: Any) -> None:
 JOBS = cast(Table, Job.__table__)
 
 
+@dataclass(frozen=True)
+class NewJob:
+    """A job to add (see `enqueue`)."""
+
+    kind: str
+    payload: dict[str, Any]
+    org_id: uuid.UUID | None
+    run_at: datetime | None = None
+    dedupe_key: str | None = None
+    priority: int = 0
+    max_attempts: int | None = None
+
+
+def _row(new: NewJob, now: datetime) -> dict[str, Any]:
+    try:
+        spec = get_kind(new.kind)
+    except UnknownJobKind as exc:
+        raise Unprocessable(str(exc)) from exc
+    due = new.run_at or now
+    return dict(
+        org_id=new.org_id,
+        kind=new.kind,
+        payload=spec.payload.model_validate(new.payload).model_dump(mode="json"),
+        due_at=due,
+        run_at=due,
+        priority=new.priority,
+        status=JobStatus.SCHEDULED.value,
+        attempt=0,
+        max_attempts=new.max_attempts or spec.max_attempts,
+        dedupe_key=new.dedupe_key,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _wake_after_commit(session: AsyncSession) -> None:
+    if not event.contains(session.sync_session, "after_commit", _wake):
+        event.listen(session.sync_session, "after_commit", _wake, once=True)
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -48,27 +88,8 @@ async def enqueue(
 ) -> int:
     """Add a job in the caller's transaction (outbox): it exists exactly when the caller commits.
     With a dedupe_key, a second enqueue of the same (org, kind, key) returns the first job's id."""
-    try:
-        spec = get_kind(kind)
-    except UnknownJobKind as exc:
-        raise Unprocessable(str(exc)) from exc
-    data = spec.payload.model_validate(payload).model_dump(mode="json")
     now = utcnow()
-    due = run_at or now
-    values = dict(
-        org_id=org_id,
-        kind=kind,
-        payload=data,
-        due_at=due,
-        run_at=due,
-        priority=priority,
-        status=JobStatus.SCHEDULED.value,
-        attempt=0,
-        max_attempts=max_attempts or spec.max_attempts,
-        dedupe_key=dedupe_key,
-        created_at=now,
-        updated_at=now,
-    )
+    values = _row(NewJob(kind, payload, org_id, run_at, dedupe_key, priority, max_attempts), now)
     insert = upsert_insert(session, JOBS)
     stmt = insert.values(**values).on_conflict_do_nothing().returning(Job.id)
     job_id: int | None = await session.scalar(stmt)
@@ -78,9 +99,21 @@ async def enqueue(
         )
         assert existing is not None
         return existing
-    if due <= now and not event.contains(session.sync_session, "after_commit", _wake):
-        event.listen(session.sync_session, "after_commit", _wake, once=True)
+    if values["run_at"] <= now:
+        _wake_after_commit(session)
     return job_id
+
+
+async def enqueue_many(session: AsyncSession, jobs: Sequence[NewJob]) -> None:
+    """`enqueue` for many jobs in one statement (one round trip inside the caller's transaction);
+    a job whose (org, kind, dedupe key) exists already is skipped."""
+    if not jobs:
+        return
+    now = utcnow()
+    rows = [_row(new, now) for new in jobs]
+    await session.execute(upsert_insert(session, JOBS).values(rows).on_conflict_do_nothing())
+    if any(row["run_at"] <= now for row in rows):
+        _wake_after_commit(session)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +18,18 @@ from autopilot.kit.http import ClientPool
 from autopilot.kit.time import utcnow
 
 P = TypeVar("P", bound=BaseModel)
+T = TypeVar("T")
+# Writes that many jobs' successes make together: called with one transaction and the items of
+# every job in the batch whose attempt still owned its job (see JobContext.finish_with).
+Batch = Callable[[AsyncSession, list[T]], Awaitable[object]]
+R = TypeVar("R")
+# Writes many jobs make together in the middle of their runs (see JobContext.write_together): one
+# result, or one exception, per item, in the items' order.
+Together = Callable[[AsyncSession, list[T]], Awaitable[list[R | BaseException]]]
+
+
+class WriteGroups(Protocol):
+    async def submit(self, batch: Together[Any, Any], item: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -50,11 +62,37 @@ class JobContext:
     sessions: async_sessionmaker[AsyncSession]
     services: JobServices
     opened_session: AsyncSession | None = field(default=None, repr=False)
+    finish: tuple[Batch[Any], Any] | None = field(default=None, repr=False)
+    groups: WriteGroups | None = field(default=None, repr=False)
 
     @property
     def readers(self) -> async_sessionmaker[AsyncSession]:
         """Sessions for reads only (a write through one fails on SQLite)."""
         return self.services.readers or self.sessions
+
+    def finish_with(self, batch: Batch[T], item: T) -> None:
+        """Instead of writing in `session`: the job's own writes are *batch*(session, [item, ...])
+        and commit with its success, grouped with other jobs' successes of the same *batch* in one
+        transaction (SQLite's one write lock taken once for many jobs; fewer commits on PostgreSQL).
+        Like `session`'s writes, they happen only if the attempt still owns its job. A batch that
+        fails is applied again job by job, so one job's bad item fails that job only."""
+        if self.opened_session is not None and self.opened_session.in_transaction():
+            raise RuntimeError("a job writes either in ctx.session or through finish_with, not both")
+        self.finish = (batch, item)
+
+    async def write_together(self, batch: Together[T, R], item: T) -> R:
+        """A short write transaction of its own (committed when this returns), made together with
+        other running jobs' writes of the same *batch*: one transaction, and SQLite's write lock
+        taken once, for all of them. *batch* answers one result or exception per item; an exception
+        is raised here. A batch that fails as a whole is made again item by item."""
+        if self.groups is None:
+            async with self.sessions() as session, session.begin():
+                (result,) = await batch(session, [item])
+        else:
+            result = await self.groups.submit(batch, item)
+        if isinstance(result, BaseException):
+            raise result
+        return result
 
     @property
     def session(self) -> AsyncSession:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Generic, Literal, TypeVar
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Generic, Literal, TypeVar
 
 import structlog
 from sqlalchemy.exc import DBAPIError
@@ -27,7 +29,7 @@ from autopilot.worker.policy import (
     classify,
     next_run_at,
 )
-from autopilot.worker.registry import JobContext, JobServices, UnknownJobKind, get_kind
+from autopilot.worker.registry import Batch, JobContext, JobServices, Together, UnknownJobKind, get_kind
 
 log = structlog.get_logger("autopilot.jobs")
 START_TRIES, START_BACKOFF_S = 6, 0.25  # about 8 s in all, well inside the lease
@@ -49,9 +51,12 @@ R = TypeVar("R")
 
 class Coalescer(Generic[K, R]):
     """Turns many concurrent single-item writes into one statement per batch: while one batch
-    runs, the next one gathers (no added delay), so a busy database does one write per batch."""
+    runs, the next one gathers (no added delay), so a busy database does one write per batch.
+    *apply* may give an item an exception instead of a result: that item's caller gets it raised."""
 
-    def __init__(self, apply: Callable[[list[K]], Awaitable[dict[K, R]]], default: R, max_batch: int = 500) -> None:
+    def __init__(
+        self, apply: Callable[[list[K]], Awaitable[dict[K, R | BaseException]]], default: R, max_batch: int = 500
+    ) -> None:
         self.apply = apply
         self.default = default
         self.max_batch = max_batch
@@ -75,7 +80,93 @@ class Coalescer(Generic[K, R]):
                     future.set_exception(exc)
             else:
                 for key, future in batch:
-                    future.set_result(results.get(key, self.default))
+                    result = results.get(key, self.default)
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+
+
+@dataclass(frozen=True, eq=False)  # each one is its own key (identity)
+class Finish:
+    job_id: int
+    attempt: int
+    item: Any
+
+
+class Finishes:
+    """Successes that carry the jobs' own writes (JobContext.finish_with), grouped per batch function:
+    one transaction marks many attempts succeeded and makes their writes (group commit). If the
+    transaction fails, each job's is tried alone, so that one bad item fails its own job only."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 200) -> None:
+        self.sessions, self.max_batch = sessions, max_batch
+        self.groups: dict[Batch[Any], Coalescer[Finish, bool]] = {}
+
+    async def submit(self, batch: Batch[Any], job_id: int, attempt: int, item: Any) -> bool:
+        group = self.groups.get(batch)
+        if group is None:
+            group = self.groups[batch] = Coalescer(partial(self._apply, batch), False, self.max_batch)
+        return await group.submit(Finish(job_id, attempt, item))
+
+    async def _apply(self, batch: Batch[Any], finishes: list[Finish]) -> dict[Finish, bool | BaseException]:
+        try:
+            return dict(await self._together(batch, finishes))
+        except Exception as exc:
+            if len(finishes) == 1:
+                return {finishes[0]: exc}
+            log.warning(
+                "a batch of job successes failed; recording them one by one", jobs=len(finishes), error=str(exc)[:300]
+            )
+        alone: dict[Finish, bool | BaseException] = {}
+        for finish in finishes:
+            try:
+                alone.update(await self._together(batch, [finish]))
+            except Exception as exc:
+                alone[finish] = exc
+        return alone
+
+    async def _together(self, batch: Batch[Any], finishes: list[Finish]) -> dict[Finish, bool]:
+        async with self.sessions() as session, session.begin():
+            owned = await ledger.succeed_many(session, [(f.job_id, f.attempt) for f in finishes])
+            items = [f.item for f in finishes if f.job_id in owned]
+            if items:
+                await batch(session, items)
+        return {f: f.job_id in owned for f in finishes}
+
+
+class Writes:
+    """Writes that running jobs make together (JobContext.write_together), grouped per batch function."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 200) -> None:
+        self.sessions, self.max_batch = sessions, max_batch
+        self.groups: dict[Together[Any, Any], Coalescer[Finish, Any]] = {}
+
+    async def submit(self, batch: Together[Any, Any], item: Any) -> Any:
+        group = self.groups.get(batch)
+        if group is None:
+            group = self.groups[batch] = Coalescer(partial(self._apply, batch), None, self.max_batch)
+        return await group.submit(Finish(0, 0, item))
+
+    async def _apply(self, batch: Together[Any, Any], writes: list[Finish]) -> dict[Finish, Any]:
+        try:
+            return await self._together(batch, writes)
+        except Exception as exc:
+            if len(writes) == 1:
+                return {writes[0]: exc}
+            log.warning("a batch of writes failed; making them one by one", writes=len(writes), error=str(exc)[:300])
+        alone: dict[Finish, Any] = {}
+        for write in writes:
+            try:
+                alone.update(await self._together(batch, [write]))
+            except Exception as exc:
+                alone[write] = exc
+        return alone
+
+    async def _together(self, batch: Together[Any, Any], writes: list[Finish]) -> dict[Finish, Any]:
+        async with self.sessions() as session, session.begin():
+            results = await batch(session, [w.item for w in writes])
+        return dict(zip(writes, results, strict=True))
 
 
 class JobRunner:
@@ -97,13 +188,15 @@ class JobRunner:
         self.done = 0
         self.successes: Coalescer[tuple[int, int], bool] = Coalescer(self._succeed_many, False)
         self.starts: Coalescer[int, Claimed | None] = Coalescer(self._start_many, None)
+        self.finishes = Finishes(sessions)
+        self.writes = Writes(sessions)
 
-    async def _succeed_many(self, attempts: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:
+    async def _succeed_many(self, attempts: list[tuple[int, int]]) -> dict[tuple[int, int], bool | BaseException]:
         async with self.sessions() as session, session.begin():
             owned = await ledger.succeed_many(session, attempts)
         return {pair: pair[0] in owned for pair in attempts}
 
-    async def _start_many(self, job_ids: list[int]) -> dict[int, Claimed | None]:
+    async def _start_many(self, job_ids: list[int]) -> dict[int, Claimed | BaseException | None]:
         async with self.sessions() as session, session.begin():
             started = await ledger.start_many(session, job_ids, owner=self.owner, lease_s=self.lease_s)
         return {job.id: job for job in started}
@@ -154,6 +247,7 @@ class JobRunner:
             idempotency_key=idempotency_key(job.id, job.kind),
             sessions=self.sessions,
             services=self.services,
+            groups=self.writes,
         )
         try:
             known = {c.value for c in ErrorClass}
@@ -176,6 +270,11 @@ class JobRunner:
         does not know it: the next attempt must reconcile first, like any ambiguous outcome."""
         try:
             session = ctx.opened_session
+            if ctx.finish is not None:
+                if session is not None and session.in_transaction():
+                    raise RuntimeError("a job writes either in ctx.session or through finish_with, not both")
+                batch, item = ctx.finish
+                return await self.finishes.submit(batch, job.id, job.attempt, item)
             if session is not None and session.in_transaction():
                 # The handler wrote: its changes and the success commit together, or not at all.
                 owned = await ledger.succeed(session, job.id, job.attempt)

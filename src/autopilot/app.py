@@ -32,14 +32,15 @@ from autopilot.web import pwa
 from autopilot.worker.health import executor_readiness
 from autopilot.worker.metrics import refresh_gauges
 from autopilot.worker.registry import JobServices
-from autopilot.worker.runtime import JobEngine
+from autopilot.worker.runtime import EngineThread, JobEngine
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings | None = None, *, own_process: bool = False) -> FastAPI:
     """Build the app for *settings* (default: the environment). *own_process*: the app is the
-    process's one long-lived app (`autopilot serve`): start-up's objects are frozen out of the
+    process's one long-lived app (`autopilot serve`): the job engine runs on a thread and event loop
+    of its own (worker.runtime.EngineThread), and start-up's objects are frozen out of the
     collector's reach once it has started (kit.heap)."""
     settings = (settings or get_settings()).resolve_secrets()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         reader_engine = make_reader_engine(settings.sqlalchemy_url, busy_timeout_ms=busy_ms)
         app.state.readers = make_sessionmaker(reader_engine) if reader_engine else app.state.sessions
         app.state.job_engine = None
-        if settings.run_job_engine:
+        if settings.run_job_engine and own_process:  # `autopilot serve`: the engine on a loop of its own
+            app.state.job_engine = await EngineThread(settings, wiring).start()
+        elif settings.run_job_engine:
             services = JobServices(
                 settings=settings, http=app.state.http, keyring=app.state.keyring, readers=app.state.readers
             )

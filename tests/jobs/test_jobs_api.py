@@ -69,7 +69,10 @@ async def test_health_reports_backlog_lateness_and_heartbeats(
     engine = job_engine(settings, app.state.sessions).start()
     try:
         async with asyncio.timeout(15):
-            while (await client.get("/api/v1/jobs/health", headers=alice.auth)).json()["backlog"]:
+            while True:  # the backlog drained, and the executor's first beat written (its own task's write)
+                health = (await client.get("/api/v1/jobs/health", headers=alice.auth)).json()
+                if not health["backlog"] and health["executors_alive"]:
+                    break
                 await asyncio.sleep(0.05)
         health = (await client.get("/api/v1/jobs/health", headers=alice.auth)).json()
         assert health["lateness_last_hour"]["count"] == 1

@@ -93,7 +93,7 @@ async def connect_for_pages(client: httpx.AsyncClient, account: Account, sandbox
     """Reconnect LinkedIn from Company Pages (asking also for the Community Management scope) at
     START, on our clock and the sandbox's (so the id_token it signs is valid then)."""
     account = await lasting(client, account)
-    sandbox.set_clock(START.isoformat())
+    sandbox.set_clock_for_sign_in(START)
     with time_machine.travel(START, tick=False):
         started = await client.post("/api/v1/analytics/company-pages/connect", headers=account.auth)
         assert started.status_code == 200, started.text

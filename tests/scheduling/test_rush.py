@@ -33,7 +33,7 @@ async def test_a_rush_beyond_the_apps_pace_is_spread_minute_by_minute_and_says_s
 ) -> None:
     paced = settings.model_copy(update={"linkedin_app_posts_per_minute": 5, "schedule_spread_window_s": 60})
     alice = await lasting(client, alice, timezone="Europe/Paris")
-    sandbox.set_clock(MONDAY_NOON.isoformat())
+    sandbox.set_clock_for_sign_in(MONDAY_NOON)
     posts: list[str] = []
     with time_machine.travel(MONDAY_NOON, tick=True):  # ticking, as the sandbox's clock does (id_token times)
         for n in range(12):

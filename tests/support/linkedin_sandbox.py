@@ -13,6 +13,7 @@ waits until it answers and, on exit, stops only the process it started (by its p
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +23,11 @@ from tests.support.emulators import EmulatorProcess
 
 DEFAULT_SCOPES = ("openid", "profile", "email", "w_member_social", "r_member_social")
 REDIRECT_URI = "http://127.0.0.1:9/callback"
+# How far the sandbox's clock is set behind the moment a test stands at before a sign-in. A real
+# LinkedIn issues an id_token before the app checks it; were the sandbox's clock (which runs on)
+# even a second ahead of the test's (stopped or started later), as on a busy machine with tests
+# running in parallel, the token's `iat` would lie in the app's future (ImmatureSignatureError).
+ISSUER_LAG = timedelta(seconds=30)
 
 
 class SandboxServer(EmulatorProcess):
@@ -77,6 +83,11 @@ class SandboxControl:
 
     def set_clock(self, iso: str) -> None:
         self._call("POST", "/clock", json={"now": iso})
+
+    def set_clock_for_sign_in(self, moment: datetime) -> None:
+        """The sandbox's clock just behind *moment* (ISSUER_LAG), where the test's clock stands while a
+        member signs in: the id_token it issues is valid then however long the sign-in takes."""
+        self.set_clock((moment - ISSUER_LAG).isoformat())
 
     def stats(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = self._call("GET", "/stats")

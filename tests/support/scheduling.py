@@ -33,9 +33,9 @@ async def connect_at(
     client: httpx.AsyncClient, account: Account, sandbox: SandboxControl, moment: datetime, *, timezone: str
 ) -> Account:
     """At *moment* (our clock and the sandbox's): the author's zone set, LinkedIn connected. The
-    sandbox's clock moves too, so the tokens and id_token it issues are valid at that time."""
+    sandbox's clock moves too (just behind ours), so the tokens and id_token it issues are valid then."""
     account = await lasting(client, account, timezone=timezone)
-    sandbox.set_clock(moment.isoformat())
+    sandbox.set_clock_for_sign_in(moment)
     with time_machine.travel(moment, tick=False):
         await connect(client, account)
     return account

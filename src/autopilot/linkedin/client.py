@@ -34,6 +34,11 @@ DUPLICATE_URN = re.compile(r"urn:li:(?:share|ugcPost|activity):\d+")
 VERSION_SETTING = "AUTOPILOT_LINKEDIN_VERSION"
 
 
+# Clock difference tolerated between LinkedIn and us on the id_token's iat/exp: a clock a second
+# ahead of ours would otherwise refuse a real sign-in as "not yet valid" (ImmatureSignatureError).
+ID_TOKEN_LEEWAY_S = 60
+
+
 class VersionRetired(AuthFailed):
     """LinkedIn answered 426: the API version we send is no longer active. Held, never failed:
     nothing is wrong with the post, the installation must send a newer version."""
@@ -167,8 +172,9 @@ class LinkedInClient:
             raise PermanentError("LinkedIn's JWKS holds no key")
         key = jwt.PyJWK(keys[0]).key
         claims: dict[str, Any] = jwt.decode(
-            id_token, key=key, algorithms=["RS256"], audience=self.client_id, issuer=str(discovery["issuer"])
-        )
+            id_token, key=key, algorithms=["RS256"], audience=self.client_id, issuer=str(discovery["issuer"]),
+            leeway=ID_TOKEN_LEEWAY_S,
+        )  # fmt: skip
         return claims
 
     async def _get_json(self, url: str) -> dict[str, Any]:

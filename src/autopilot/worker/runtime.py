@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import sys
 import threading
 import uuid
 from collections.abc import Sequence
@@ -344,6 +345,9 @@ class JobEngine:
             await self.heartbeat.forget()
 
 
+SWITCH_INTERVAL_S = 0.001
+
+
 class EngineThread:
     """The in-process engine of `autopilot serve` on a thread and event loop of its own, with its own
     database engines and HTTP pool (a loop owns them). On one loop, a rush of jobs queued every web
@@ -361,6 +365,10 @@ class EngineThread:
         self._failure: BaseException | None = None
 
     async def start(self) -> EngineThread:
+        # Two busy threads now share the GIL: hand it over every 1 ms instead of every 5 ms, so that a
+        # web request's next step does not wait up to 5 ms at each of its database round trips.
+        # Measured (bench.slot_rush, 300 posts): the probe's rush p99 250 -> 141 ms, lateness p99 8.0 -> 6.5 s.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.thread.start()
         await asyncio.to_thread(self._started.wait)
         if self._failure is not None:

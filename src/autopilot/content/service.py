@@ -605,7 +605,10 @@ async def record_published(session: AsyncSession, items: list[Published]) -> lis
     urns = {p.content_id: p.urn for p in items}
     rows = await session.execute(
         update(Content)
-        .where(tuple_(Content.org_id, Content.id).in_([(p.org_id, p.content_id) for p in items]))
+        .where(
+            Content.id.in_([p.content_id for p in items]),  # the key's index: SQLite scans for a row-value IN
+            tuple_(Content.org_id, Content.id).in_([(p.org_id, p.content_id) for p in items]),
+        )
         .values(
             state=ContentState.PUBLISHED.value, post_urn=case(urns, value=Content.id), published_at=now,
             last_error="", updated_at=now,
@@ -661,6 +664,7 @@ async def record_attempts(session: AsyncSession, calls: list[AttemptCall]) -> li
         for content_id, before in await session.execute(
             update(Content)
             .where(
+                Content.id.in_([c.content_id for c in calls]),  # the key's index (see record_published)
                 tuple_(Content.org_id, Content.id, Content.version).in_(read),
                 Content.approved_at.is_not(None), Content.post_urn.is_(None),
             )

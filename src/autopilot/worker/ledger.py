@@ -227,7 +227,13 @@ async def succeed_many(session: AsyncSession, attempts: Sequence[tuple[int, int]
     now = utcnow()
     stmt = (
         update(JOBS)
-        .where(tuple_(Job.id, Job.attempt).in_(list(attempts)), Job.status == JobStatus.CLAIMED.value)
+        .where(
+            Job.id.in_(
+                [job_id for job_id, _attempt in attempts]
+            ),  # by the key: SQLite plans no index for a row-value IN
+            tuple_(Job.id, Job.attempt).in_(list(attempts)),
+            Job.status == JobStatus.CLAIMED.value,
+        )
         .values(
             status=JobStatus.SUCCEEDED.value,
             finished_at=now,

@@ -294,7 +294,10 @@ async def run_celery(args: argparse.Namespace, sandbox: SandboxServer, workdir: 
             stop(processes)
     finally:
         await run.population.close()
-        await drop_postgres(url)
+        if args.keep:
+            say(f"celery: the database is kept: {url}")
+        else:
+            await drop_postgres(url)
 
 
 # -- the peers --------------------------------------------------------------------------------
@@ -393,6 +396,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--probe-posts", type=int, default=1000)
     parser.add_argument("--drain-timeout", type=float, default=900)
     parser.add_argument("--lead-s", type=float, default=0, help="seconds from set-up phase 1 to T (0: estimate)")
+    parser.add_argument("--keep", type=Path, help="keep each mode's databases and logs in this new directory")
     args = parser.parse_args(argv)
     args.mode_list = parse_list(args.modes, set(RUNNERS))
     return args
@@ -425,8 +429,8 @@ async def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="autopilot-bench-rush-") as tmp:
         for mode in args.mode_list:
-            workdir = Path(tmp) / mode
-            workdir.mkdir()
+            workdir = (args.keep or Path(tmp)) / mode
+            workdir.mkdir(parents=True)
             say(f"{mode}: {args.orgs:,} organizations, concurrency {args.concurrency}, latency {args.latency_ms} ms")
             with SandboxServer("--latency-ms", str(args.latency_ms)) as sandbox:
                 results[mode] = await RUNNERS[mode](args, sandbox, workdir)

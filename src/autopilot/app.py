@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.datastructures import State
 from starlette.middleware.sessions import SessionMiddleware
 
 from autopilot import __version__, domains
@@ -32,16 +35,29 @@ from autopilot.web import pwa
 from autopilot.worker.health import executor_readiness
 from autopilot.worker.metrics import refresh_gauges
 from autopilot.worker.registry import JobServices
-from autopilot.worker.runtime import EngineThread, JobEngine
+from autopilot.worker.runtime import EngineProcess, JobEngine
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
+async def refresh_metrics(state: State) -> None:
+    """Before a scrape: the ledger's gauges, and the engine's own families from its process."""
+    await refresh_gauges(state.sessions)
+    if isinstance(state.job_engine, EngineProcess):
+        await state.job_engine.refresh_metrics()
+
+
+def _engine_mode(job_engine: JobEngine | EngineProcess | None) -> str:
+    if isinstance(job_engine, EngineProcess):
+        return "child process"
+    return "in-process" if job_engine else "off"
+
+
 def create_app(settings: Settings | None = None, *, own_process: bool = False) -> FastAPI:
     """Build the app for *settings* (default: the environment). *own_process*: the app is the
-    process's one long-lived app (`autopilot serve`): the job engine runs on a thread and event loop
-    of its own (worker.runtime.EngineThread), and start-up's objects are frozen out of the
-    collector's reach once it has started (kit.heap)."""
+    process's one long-lived app (`autopilot serve`): the job engine runs in a child process of its
+    own (worker.runtime.EngineProcess, `autopilot engine`), and start-up's objects are frozen out of
+    the collector's reach once it has started (kit.heap)."""
     settings = (settings or get_settings()).resolve_secrets()
     configure_logging(settings.log_level, json=settings.log_json)
     # Every process that may enqueue registers the handlers, whether or not it runs the engine.
@@ -56,8 +72,9 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
         reader_engine = make_reader_engine(settings.sqlalchemy_url, busy_timeout_ms=busy_ms)
         app.state.readers = make_sessionmaker(reader_engine) if reader_engine else app.state.sessions
         app.state.job_engine = None
-        if settings.run_job_engine and own_process:  # `autopilot serve`: the engine on a loop of its own
-            app.state.job_engine = await EngineThread(settings, wiring).start()
+        if settings.run_job_engine and own_process:  # `autopilot serve`: the engine in a process of its own
+            command = [sys.executable, "-m", "autopilot.cli", "engine", f"--parent={os.getpid()}"]
+            app.state.job_engine = await EngineProcess(command).start()
         elif settings.run_job_engine:
             services = JobServices(
                 settings=settings, http=app.state.http, keyring=app.state.keyring, readers=app.state.readers
@@ -65,13 +82,13 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
             app.state.job_engine = JobEngine(settings, app.state.sessions, wiring, services).start()
         listener, app.state.metrics_address = None, None
         if settings.metrics_address is not None:
-            listener = MetricsListener(*settings.metrics_address, refresh=lambda: refresh_gauges(app.state.sessions))
+            listener = MetricsListener(*settings.metrics_address, refresh=lambda: refresh_metrics(app.state))
             app.state.metrics_address = await listener.start()
         log.info(
             "started",
             version=__version__,
             database=engine.dialect.name,
-            job_engine="in-process" if app.state.job_engine else "off",
+            job_engine=_engine_mode(app.state.job_engine),
             metrics=":".join(map(str, app.state.metrics_address)) if listener else "/metrics (operators)",
         )
         if own_process:
@@ -180,7 +197,7 @@ def create_app(settings: Settings | None = None, *, own_process: bool = False) -
             # Counts across every tenant: for the people who run the installation only.
             if not caller.is_operator:
                 raise Forbidden("only an operator can read the metrics (autopilot operator grant EMAIL)")
-            await refresh_gauges(request.app.state.sessions)
+            await refresh_metrics(request.app.state)
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -269,6 +269,19 @@ def worker(
     run_worker(settings, domains.engine_wiring(settings), concurrency=concurrency, queues=queues)
 
 
+@app.command(hidden=True)
+def engine(
+    control_fd: Annotated[int, typer.Option(help="the socket EngineProcess passed")],
+    parent: Annotated[int | None, typer.Option(help="the serve process; gone: exit")] = None,
+) -> None:
+    """The job engine of `autopilot serve`, which starts it in a process of its own and steers it
+    over a socket pair (worker.runtime.EngineProcess)."""
+    from autopilot.worker.runtime import run_engine_child
+
+    settings = _settings()
+    asyncio.run(run_engine_child(settings, domains.engine_wiring(settings), parent, control_fd))
+
+
 @app.command()
 def dispatcher() -> None:
     """Start a standalone dispatcher: claims due jobs and hands them to the Celery workers."""

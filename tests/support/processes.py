@@ -62,3 +62,18 @@ async def wait_until_all(url: str, total: int, status: str, timeout: float) -> d
             await asyncio.sleep(0.5)
             counts = await status_counts(url)
     return counts
+
+
+def base_env(tmp_path: Path, url: str) -> dict[str, str]:
+    """Our commands on *url* with the test job kinds, short leases and quick ticks."""
+    return {
+        "AUTOPILOT_DATABASE_URL": url,
+        "AUTOPILOT_DATA_DIR": str(tmp_path / "data"),
+        "AUTOPILOT_ENV": "test",
+        "AUTOPILOT_JOB_MODULES": "tests.support.jobkinds",
+        "AUTOPILOT_LEASE_S": "4",
+        "AUTOPILOT_REAPER_INTERVAL_S": "0.5",
+        "AUTOPILOT_HEARTBEAT_INTERVAL_S": "1",
+        "AUTOPILOT_DISPATCH_INTERVAL_S": "0.2",
+        "AUTOPILOT_LOG_LEVEL": "WARNING",
+    }

@@ -24,7 +24,7 @@ from autopilot.worker.models import Job
 from autopilot.worker.runner import idempotency_key
 from tests.support import databases
 from tests.support.databases import REDIS_URL, redis_or_fail
-from tests.support.processes import Processes, status_counts, wait_until_all
+from tests.support.processes import Processes, base_env, status_counts, wait_until_all
 from tests.support.recorder import free_port
 
 pytestmark = pytest.mark.slow
@@ -79,20 +79,6 @@ async def assert_effectively_once(url: str, ids: list[int], records: dict[str, A
         "retried_jobs": sum(1 for i in ids if attempts[i] > 1),
         "repeated_requests": len(records["requests"]) - len(ids),
         "reconcile_lookups": len(records["lookups"]),
-    }
-
-
-def base_env(tmp_path: Path, url: str) -> dict[str, str]:
-    return {
-        "AUTOPILOT_DATABASE_URL": url,
-        "AUTOPILOT_DATA_DIR": str(tmp_path / "data"),
-        "AUTOPILOT_ENV": "test",
-        "AUTOPILOT_JOB_MODULES": "tests.support.jobkinds",
-        "AUTOPILOT_LEASE_S": "4",
-        "AUTOPILOT_REAPER_INTERVAL_S": "0.5",
-        "AUTOPILOT_HEARTBEAT_INTERVAL_S": "1",
-        "AUTOPILOT_DISPATCH_INTERVAL_S": "0.2",
-        "AUTOPILOT_LOG_LEVEL": "WARNING",
     }
 
 

@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import sys
-import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
 import structlog
+from prometheus_client import REGISTRY, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autopilot.config import Settings
@@ -26,6 +32,7 @@ from autopilot.kit.time import utcnow
 from autopilot.worker import ledger
 from autopilot.worker.health import late_organizations
 from autopilot.worker.ledger import Claimed
+from autopilot.worker.metrics import JOB_LATENESS, JOB_OUTCOMES
 from autopilot.worker.models import JobStatus
 from autopilot.worker.outcomes import JobEndedBadly, OutcomeHook, WorkRunningLate
 from autopilot.worker.registry import JobServices, load_handlers
@@ -345,77 +352,225 @@ class JobEngine:
             await self.heartbeat.forget()
 
 
-SWITCH_INTERVAL_S = 0.001
+@asynccontextmanager
+async def own_engine(settings: Settings, wiring: EngineWiring) -> AsyncIterator[JobEngine]:
+    """A started JobEngine with database engines and an HTTP pool of its own (a loop owns them)."""
+    busy_ms = settings.sqlite_busy_timeout_ms
+    engine = make_engine(settings.sqlalchemy_url, connections=settings.db_connections, busy_timeout_ms=busy_ms)
+    reader_engine = make_reader_engine(settings.sqlalchemy_url, busy_timeout_ms=busy_ms)
+    services = JobServices(
+        settings=settings,
+        http=ClientPool(),
+        keyring=KeyRing(settings.encryption_keys),
+        readers=make_sessionmaker(reader_engine) if reader_engine else None,
+    )
+    try:
+        job_engine = JobEngine(settings, make_sessionmaker(engine), wiring, services).start()
+        try:
+            yield job_engine
+        finally:
+            await job_engine.stop()
+    finally:
+        await services.http.aclose()
+        if reader_engine is not None:
+            await reader_engine.dispose()
+        await engine.dispose()
 
 
-class EngineThread:
-    """The in-process engine of `autopilot serve` on a thread and event loop of its own, with its own
-    database engines and HTTP pool (a loop owns them). On one loop, a rush of jobs queued every web
-    request behind the jobs' Python work (a 1,000-row schedule listing went from 30 ms to a p99 of
-    almost a second at 300 posts in a minute), and the web's work delayed every statement a write
-    transaction waited for. On two loops they share only the process and its GIL. A crash of the
-    process takes both down together, as before."""
+WAKE, QUIT, METRICS = b"w", b"q", b"m"
+RESTART_DELAYS_S = (1.0, 2.0, 5.0, 15.0, 60.0)
+STEADY_S = 60.0  # a child that ran this long before it exited starts again at once
+STOP_TIMEOUT_S = 60.0
+METRICS_TIMEOUT_S = 5.0
 
-    def __init__(self, settings: Settings, wiring: EngineWiring) -> None:
-        self.settings, self.wiring = settings, wiring
-        self.thread = threading.Thread(target=self._main, name="job-engine", daemon=True)
-        self._started = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._failure: BaseException | None = None
 
-    async def start(self) -> EngineThread:
-        # Two busy threads now share the GIL: hand it over every 1 ms instead of every 5 ms, so that a
-        # web request's next step does not wait up to 5 ms at each of its database round trips.
-        # Measured (bench.slot_rush, 300 posts): the probe's rush p99 250 -> 141 ms, lateness p99 8.0 -> 6.5 s.
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
-        self.thread.start()
-        await asyncio.to_thread(self._started.wait)
-        if self._failure is not None:
-            raise RuntimeError("the job engine did not start") from self._failure
+class _EngineFamilies:
+    """What the engine itself observes (the queue gauges are read from the ledger by whoever serves
+    /metrics): the child sends these to EngineProcess."""
+
+    @staticmethod
+    def collect() -> Iterator[Metric]:
+        yield from JOB_LATENESS.collect()
+        yield from JOB_OUTCOMES.collect()
+
+
+class _ChildFamilies:
+    """The child's families as last fetched, in place of this process's (never observed) ones."""
+
+    def __init__(self) -> None:
+        self.families: list[Metric] = []
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
+
+
+class EngineProcess:
+    """The job engine of `autopilot serve` in a child process (*command*, which runs
+    `run_engine_child`): the web keeps an interpreter, a GIL and a core of its own. On one
+    interpreter a rush of jobs held the GIL beside every web request (bench.slot_rush, 1,000
+    posts: a 1,000-row schedule listing's p99 went from 33 ms idle to 136-264 ms during the rush,
+    with the engine on a thread and loop of its own).
+
+    The two processes share the database, as the dispatcher and Celery workers do, and a socket
+    pair: WAKE when work due now was committed here (the ledger's hook, so that "publish now" does
+    not wait for the dispatcher's poll), QUIT to stop, METRICS for the engine's Prometheus families
+    (answered as a length-prefixed text), which /metrics serves in place of this process's own.
+    A child that exits on its own is started again, after a growing delay. If this process dies,
+    the child dies with it (PR_SET_PDEATHSIG on Linux; elsewhere the end of its socket): as when
+    both lived in one process, the attempts it was running are retried when their leases expire."""
+
+    def __init__(self, command: Sequence[str]) -> None:
+        self.command = list(command)
+        self.process: asyncio.subprocess.Process | None = None
+        self._loop = asyncio.get_running_loop()
+        self._writer: asyncio.StreamWriter | None = None
+        self._replies: deque[asyncio.Future[bytes]] = deque()
+        self._stopping = False
+        self._wake_pending = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._unhook: Callable[[], None] | None = None
+        self._families = _ChildFamilies()
+
+    async def start(self) -> EngineProcess:
+        for family in (JOB_LATENESS, JOB_OUTCOMES):
+            REGISTRY.unregister(family)
+        REGISTRY.register(self._families)
+        self._unhook = ledger.on_due_work(self._wake_threadsafe)
+        self._supervisor = asyncio.create_task(self._supervise(), name="engine-process")
         return self
 
+    async def _supervise(self) -> None:
+        failures = 0
+        while not self._stopping:
+            began = time.monotonic()
+            code = await self._run_child()
+            if self._stopping:
+                return
+            failures = 0 if time.monotonic() - began >= STEADY_S else failures + 1
+            delay = RESTART_DELAYS_S[min(failures, len(RESTART_DELAYS_S)) - 1] if failures else 0.0
+            log.error("the job engine process exited; it is started again", exit_code=code, after_s=delay)
+            await asyncio.sleep(delay)
+
+    async def _run_child(self) -> int:
+        mine, theirs = socket.socketpair()
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.command, f"--control-fd={theirs.fileno()}", pass_fds=(theirs.fileno(),),
+                stdin=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+        finally:
+            theirs.close()
+        log.info("job engine process started", engine_pid=self.process.pid)
+        reader, self._writer = await asyncio.open_unix_connection(sock=mine)
+        try:
+            with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+                while True:  # answers to METRICS, in the order asked
+                    size = int.from_bytes(await reader.readexactly(4), "big")
+                    answer = await reader.readexactly(size)
+                    if self._replies:
+                        reply = self._replies.popleft()
+                        if not reply.done():
+                            reply.set_result(answer)
+            return await self.process.wait()
+        finally:
+            self._writer.close()
+            self._writer = None
+            while self._replies:
+                self._replies.popleft().cancel()
+
+    def _wake_threadsafe(self) -> None:
+        if not self._wake_pending:  # one byte per loop turn, however many jobs were committed
+            self._wake_pending = True
+            self._loop.call_soon_threadsafe(self._send_wake)
+
+    def _send_wake(self) -> None:
+        self._wake_pending = False
+        self._send(WAKE)
+
+    def _send(self, data: bytes) -> bool:
+        if self._writer is None or self._writer.is_closing():
+            return False
+        self._writer.write(data)
+        return True
+
+    async def refresh_metrics(self) -> None:
+        """Fetch the engine's families from the child (kept as they were if it does not answer)."""
+        reply: asyncio.Future[bytes] = self._loop.create_future()
+        if not self._send(METRICS):
+            return
+        self._replies.append(reply)
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            text = await asyncio.wait_for(asyncio.shield(reply), METRICS_TIMEOUT_S)
+            self._families.families = list(text_string_to_metric_families(text.decode()))
+
     async def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None and self.thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        await asyncio.to_thread(self.thread.join, 60)
-
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._run())
-        except BaseException as exc:  # a failure to start is raised by start(); later ones are logged
-            if not self._started.is_set():
-                self._failure = exc
-            else:
-                log.error("the job engine stopped", exc_info=exc)
-        finally:
-            self._started.set()
-
-    async def _run(self) -> None:
-        settings = self.settings
-        busy_ms = settings.sqlite_busy_timeout_ms
-        engine = make_engine(settings.sqlalchemy_url, connections=settings.db_connections, busy_timeout_ms=busy_ms)
-        reader_engine = make_reader_engine(settings.sqlalchemy_url, busy_timeout_ms=busy_ms)
-        sessions = make_sessionmaker(engine)
-        services = JobServices(
-            settings=settings,
-            http=ClientPool(),
-            keyring=KeyRing(settings.encryption_keys),
-            readers=make_sessionmaker(reader_engine) if reader_engine else None,
-        )
-        self._loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
-        try:
-            job_engine = JobEngine(settings, sessions, self.wiring, services).start()
-            self._started.set()
+        self._stopping = True
+        if self._unhook is not None:
+            self._unhook()
+        process = self.process
+        if process is not None and process.returncode is None:
+            self._send(QUIT)
             try:
-                await self._stopping.wait()
-            finally:
-                await job_engine.stop()
-        finally:
-            await services.http.aclose()
-            if reader_engine is not None:
-                await reader_engine.dispose()
-            await engine.dispose()
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+            except TimeoutError:
+                log.error("the job engine process did not stop in time; killed", engine_pid=process.pid)
+                process.kill()
+                await process.wait()
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            await asyncio.gather(self._supervisor, return_exceptions=True)
+        REGISTRY.unregister(self._families)
+        for family in (JOB_LATENESS, JOB_OUTCOMES):
+            REGISTRY.register(family)
+
+
+async def _obey(control: socket.socket, wake: asyncio.Event, stopping: asyncio.Event) -> None:
+    """The child's end of EngineProcess's socket pair, until QUIT. Its end without QUIT means the
+    server process is gone: the child exits at once, as the one process would have."""
+    reader, writer = await asyncio.open_unix_connection(sock=control)
+    try:
+        while True:
+            data = await reader.read(4096)
+            if not data:
+                log.error("the server process is gone: the job engine stops at once (leases bring its jobs back)")
+                os._exit(70)
+            for _ in range(data.count(METRICS)):
+                text = generate_latest(_EngineFamilies())
+                writer.write(len(text).to_bytes(4, "big") + text)
+            if QUIT in data:
+                stopping.set()
+                return
+            if WAKE in data:
+                wake.set()
+    finally:
+        writer.close()
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """Ask Linux to SIGKILL this process when its parent dies; then check that it still lives
+    (it may have died before the request)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(70)
+
+
+async def run_engine_child(settings: Settings, wiring: EngineWiring, parent_pid: int | None, control_fd: int) -> None:
+    """The child side of EngineProcess: the in-process engine until QUIT on the control socket."""
+    from autopilot.kit.logging import configure_logging
+
+    _die_with_parent(parent_pid)
+    configure_logging(settings.log_level, json=settings.log_json)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a terminal's Ctrl-C reaches the whole group: the parent decides
+        signal.signal(sig, signal.SIG_IGN)
+    stopping = asyncio.Event()
+    async with own_engine(settings, wiring) as job_engine:
+        control = asyncio.create_task(_obey(socket.socket(fileno=control_fd), job_engine.wake, stopping))
+        freeze_startup_objects()
+        await control
 
 
 async def run_standalone_dispatcher(settings: Settings, wiring: EngineWiring) -> None:

@@ -171,11 +171,31 @@ async def test_a_retired_api_version_holds_publishing_with_an_alert_naming_the_s
     assert [p["displayed_text"] for p in sandbox.posts()] == ["published once the version is fixed"]
 
 
-async def expire_our_copy(url: str) -> None:
+async def expire_our_copy(url: str, within: timedelta = timedelta(minutes=-1)) -> None:
+    """Our record of the access token's expiry says it expires *within* (a minute ago by default)."""
     engine = make_engine(url)
     async with make_sessionmaker(engine)() as session, session.begin():
-        await session.execute(update(Integration).values(access_expires_at=utcnow() - timedelta(minutes=1)))
+        await session.execute(update(Integration).values(access_expires_at=utcnow() + within))
     await engine.dispose()
+
+
+async def test_a_token_close_to_its_expiry_is_refreshed_before_the_post_not_after_a_refusal(
+    client: httpx.AsyncClient,
+    alice: Account,
+    sandbox: SandboxControl,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await connect(client, alice)
+    ids = [(await approved(client, alice, "two minutes before the token expires"))["id"]]
+    await expire_our_copy(settings.sqlalchemy_url, within=timedelta(minutes=2))  # inside the 5-minute margin
+    async with running_engine(settings, sessions):
+        await publish_all(client, alice, ids)
+        final = await wait_settled(client, alice, ids)
+    assert {i["state"] for i in final.values()} == {"published"}
+    stats = sandbox.stats()
+    assert stats["token_grants"].get("refresh_token", 0) == 1, "refreshed first"
+    assert not [key for key in stats["requests"] if key.endswith(" 401")], "no call was made with the old token"
 
 
 async def test_one_refresh_for_concurrent_callers_in_one_process(

@@ -585,6 +585,16 @@ def _same_commentary(ours: str, theirs: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """What a publish attempt reads before its call (Publication.prepare)."""
+
+    item: Content | None
+    integration: Integration | None  # None: the content is gone or has no account chosen
+    attached: Media | None
+    token: str | None  # usable as read, or None: access_token refreshes it (or says why it cannot)
+
+
+@dataclass(frozen=True)
 class Published:
     """A post LinkedIn created for a content item: what its publish job's success records."""
 
@@ -696,34 +706,49 @@ class Publication:
         self.settings: Settings = services.settings
         self.readers = services.readers or sessions  # reads never queue for SQLite's write lock
 
-    async def _read(self) -> tuple[Content, Integration, Media | None]:
-        async with self.readers() as session:
-            item = await contents.find(session, self.org_id, self.content_id)
-            if item is None:
-                raise PermanentError(f"content {self.content_id} no longer exists")
-            if item.integration_id is None:
-                raise PermanentError("no LinkedIn account is chosen for this content")
-            integration = await linkedin.integrations.get(session, self.org_id, item.integration_id)
-            attached = await medias.find(session, self.org_id, item.media_id) if item.media_id else None
-            session.expunge_all()
-            return item, integration, attached
+    async def prepare(self, session: AsyncSession) -> Prepared:
+        """What an attempt needs, read in the caller's read transaction (a slot job reads its queue
+        entry in the same one): the content, the token, the integration and the media."""
+        item = await contents.find(session, self.org_id, self.content_id)
+        if item is None or item.integration_id is None:
+            return Prepared(item, None, None, None)
+        token = await linkedin.stored_access_token(session, self.services.keyring, self.org_id, item.integration_id)
+        integration = await linkedin.integrations.get(session, self.org_id, item.integration_id)
+        attached = await medias.find(session, self.org_id, item.media_id) if item.media_id else None
+        return Prepared(item, integration, attached, token if linkedin.usable_now(integration) else None)
 
-    async def _with_token(self, integration: Integration, call: Callable[[str], Awaitable[T]]) -> T:
-        """Run *call* with a valid token; after a 401 for an expired token, refresh once and retry
-        (a 401 means LinkedIn did nothing, so the retry is safe)."""
+    async def _read(self) -> tuple[Content, Integration, Media | None, str | None]:
+        async with self.readers() as session:
+            return self._checked(await self.prepare(session))
+
+    def _checked(self, read: Prepared) -> tuple[Content, Integration, Media | None, str | None]:
+        if read.item is None:
+            raise PermanentError(f"content {self.content_id} no longer exists")
+        if read.integration is None:
+            raise PermanentError("no LinkedIn account is chosen for this content")
+        return read.item, read.integration, read.attached, read.token
+
+    async def _with_token(
+        self, integration: Integration, call: Callable[[str], Awaitable[T]], token: str | None = None
+    ) -> T:
+        """Run *call* with a valid token (*token*, read with the content, when it was usable);
+        after a 401 for an expired token, refresh once and retry (a 401 means LinkedIn did
+        nothing, so the retry is safe)."""
         args = (self.sessions, self.settings, self.services.http, self.services.keyring, self.org_id, integration.id)
-        token, _ = await linkedin.access_token(*args, readers=self.readers)
+        if token is None:
+            token, _ = await linkedin.access_token(*args, readers=self.readers)
         try:
             return await call(token)
         except TokenRejected as rejected:
             token, _ = await linkedin.token_rejected(*args, rejected, token)
             return await call(token)
 
-    async def run(self) -> Published | None:
+    async def run(self, prepared: Prepared | None = None) -> Published | None:
         """Publish unless an earlier attempt did; what the job's success must record (None:
         nothing, it was recorded before). The caller hands it to `record_published` with the
-        job's success (JobContext.finish_with): the URN is stored exactly when the job succeeds."""
-        item, integration, attached = await self._read()
+        job's success (JobContext.finish_with): the URN is stored exactly when the job succeeds.
+        *prepared*: what `prepare` read in the caller's transaction (otherwise read here)."""
+        item, integration, attached, token = self._checked(prepared) if prepared else await self._read()
         if item.post_urn:
             return None  # published by an earlier attempt
         if item.approved_at is None:
@@ -738,7 +763,7 @@ class Publication:
             body = await self._body(api, integration, commentary, attached)
             await linkedin.pace(self.sessions, self.settings, "posts.create")
             earlier_calls = await self._record_attempt(item, integration)
-            outcome = await self._with_token(integration, lambda token: api.create_post(token, body))
+            outcome = await self._with_token(integration, lambda token: api.create_post(token, body), token)
         if isinstance(outcome, Duplicate):
             if earlier_calls == 0:
                 raise PermanentError(
@@ -819,13 +844,13 @@ class Publication:
 
     async def comment(self, session: AsyncSession) -> None:
         """The optional first comment, as the author, once the post exists."""
-        item, integration, _ = await self._read()
+        item, integration, _, token = await self._read()
         if not item.post_urn or item.comment_urn:
             return
         text = little.escape(item.first_comment)
         async with linkedin.client(self.settings, self.services.http) as api:
             urn = await self._with_token(
-                integration, lambda token: api.comment(token, str(item.post_urn), integration.author_urn, text)
+                integration, lambda token: api.comment(token, str(item.post_urn), integration.author_urn, text), token
             )
         found = await contents.get(session, self.org_id, self.content_id)
         found.comment_urn = urn or "created"

@@ -328,6 +328,22 @@ async def _locked(session: AsyncSession, org_id: uuid.UUID, integration_id: uuid
     return found
 
 
+async def stored_access_token(
+    session: AsyncSession, ring: KeyRing, org_id: uuid.UUID, integration_id: uuid.UUID
+) -> str | None:
+    """The integration's access token as stored, read in the caller's transaction. Read it before
+    the integration (see access_token), and use it only when `usable_now` says so."""
+    return await find_secret(session, ring, org_id, _secret(integration_id, "access"))
+
+
+def usable_now(integration: Integration) -> bool:
+    """Connected, with an access token far enough from its expiry to use without a refresh."""
+    return (
+        integration.status == IntegrationStatus.CONNECTED.value
+        and integration.access_expires_at - utcnow() > REFRESH_MARGIN
+    )
+
+
 async def access_token(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -351,7 +367,7 @@ async def access_token(
         # between the two reads then shows an old token with a new expiry (used, LinkedIn says
         # 401, and the newer token is found), never a new token with an old expiry, which would
         # be taken for stale and refreshed a second time.
-        token = await find_secret(session, ring, org_id, _secret(integration_id, "access"))
+        token = await stored_access_token(session, ring, org_id, integration_id)
         integration = await integrations.get(session, org_id, integration_id)
         fresh = integration.access_expires_at - utcnow() > REFRESH_MARGIN and not force_refresh
         if unless_expiry_after is not None and integration.access_expires_at > unless_expiry_after:

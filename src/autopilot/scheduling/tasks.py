@@ -13,6 +13,7 @@ from autopilot.kit.time import as_utc
 from autopilot.linkedin import service as linkedin
 from autopilot.linkedin.service import Paced
 from autopilot.scheduling import service
+from autopilot.worker.policy import PermanentError
 from autopilot.worker.registry import JobContext, job
 
 
@@ -35,18 +36,20 @@ def _org(ctx: JobContext) -> uuid.UUID:
 async def publish_at_slot(ctx: JobContext, payload: SlotRef) -> None:
     """The post's slot has come: set it aside (missed, held) or publish it, effectively once."""
     settings = ctx.services.settings
-    async with ctx.readers() as reading:  # a short read: the publication opens its own transactions
+    publication = content.Publication(ctx.sessions, ctx.services, _org(ctx), payload.content_id, ctx.write_together)
+    async with ctx.readers() as reading:  # one short read: the publication opens its own transactions
         entry = await service.slot_entry(reading, _org(ctx), payload.content_id, ctx.job_id)
         if entry is None:
             return  # withdrawn or moved since: the job that serves it now is another one
-        item = await content.contents.get(reading, _org(ctx), payload.content_id)
-        ruling = await service.verdict(reading, settings, entry, item)
+        prepared = await publication.prepare(reading)
+        if prepared.item is None:
+            raise PermanentError(f"content {payload.content_id} no longer exists")
+        ruling = await service.verdict(reading, settings, entry, prepared.item)
     if not ruling.go:
         await service.set_aside(ctx.session, settings, entry.id, ctx.job_id, ruling)
         return
     try:
-        publication = content.Publication(ctx.sessions, ctx.services, _org(ctx), payload.content_id, ctx.write_together)
-        published = await publication.run()
+        published = await publication.run(prepared)
     except Paced as paced:  # the rush is spread: say so in the post's status while it waits its turn
         async with ctx.sessions() as session, session.begin():
             await service.spread(session, settings, entry, str(paced), paced.turn)

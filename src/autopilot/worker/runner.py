@@ -88,74 +88,43 @@ class Coalescer(Generic[K, R]):
 
 
 @dataclass(frozen=True, eq=False)  # each one is its own key (identity)
-class Finish:
-    job_id: int
-    attempt: int
+class Write:
     item: Any
 
 
-class Finishes:
-    """Successes that carry the jobs' own writes (JobContext.finish_with), grouped per batch function:
-    one transaction marks many attempts succeeded and makes their writes (group commit). If the
-    transaction fails, each job's is tried alone, so that one bad item fails its own job only."""
+@dataclass(frozen=True, eq=False)
+class Finish(Write):
+    job_id: int
+    attempt: int
+
+
+W = TypeVar("W", bound=Write)
+
+
+class GroupedWrites(Generic[W]):
+    """Items written together, one Coalescer per batch function: one transaction for many. If the
+    transaction fails, each item is written alone, so that one bad item fails its own caller only."""
+
+    one_by_one = "a batch of writes failed; making them one by one"
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 200) -> None:
         self.sessions, self.max_batch = sessions, max_batch
-        self.groups: dict[Batch[Any], Coalescer[Finish, bool]] = {}
+        self.groups: dict[Callable[..., Awaitable[Any]], Coalescer[W, Any]] = {}
 
-    async def submit(self, batch: Batch[Any], job_id: int, attempt: int, item: Any) -> bool:
+    async def _submit(self, batch: Callable[..., Awaitable[Any]], write: W, default: Any) -> Any:
         group = self.groups.get(batch)
         if group is None:
-            group = self.groups[batch] = Coalescer(partial(self._apply, batch), False, self.max_batch)
-        return await group.submit(Finish(job_id, attempt, item))
+            group = self.groups[batch] = Coalescer(partial(self._apply, batch), default, self.max_batch)
+        return await group.submit(write)
 
-    async def _apply(self, batch: Batch[Any], finishes: list[Finish]) -> dict[Finish, bool | BaseException]:
-        try:
-            return dict(await self._together(batch, finishes))
-        except Exception as exc:
-            if len(finishes) == 1:
-                return {finishes[0]: exc}
-            log.warning(
-                "a batch of job successes failed; recording them one by one", jobs=len(finishes), error=str(exc)[:300]
-            )
-        alone: dict[Finish, bool | BaseException] = {}
-        for finish in finishes:
-            try:
-                alone.update(await self._together(batch, [finish]))
-            except Exception as exc:
-                alone[finish] = exc
-        return alone
-
-    async def _together(self, batch: Batch[Any], finishes: list[Finish]) -> dict[Finish, bool]:
-        async with self.sessions() as session, session.begin():
-            owned = await ledger.succeed_many(session, [(f.job_id, f.attempt) for f in finishes])
-            items = [f.item for f in finishes if f.job_id in owned]
-            if items:
-                await batch(session, items)
-        return {f: f.job_id in owned for f in finishes}
-
-
-class Writes:
-    """Writes that running jobs make together (JobContext.write_together), grouped per batch function."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 200) -> None:
-        self.sessions, self.max_batch = sessions, max_batch
-        self.groups: dict[Together[Any, Any], Coalescer[Finish, Any]] = {}
-
-    async def submit(self, batch: Together[Any, Any], item: Any) -> Any:
-        group = self.groups.get(batch)
-        if group is None:
-            group = self.groups[batch] = Coalescer(partial(self._apply, batch), None, self.max_batch)
-        return await group.submit(Finish(0, 0, item))
-
-    async def _apply(self, batch: Together[Any, Any], writes: list[Finish]) -> dict[Finish, Any]:
+    async def _apply(self, batch: Callable[..., Awaitable[Any]], writes: list[W]) -> dict[W, Any]:
         try:
             return await self._together(batch, writes)
         except Exception as exc:
             if len(writes) == 1:
                 return {writes[0]: exc}
-            log.warning("a batch of writes failed; making them one by one", writes=len(writes), error=str(exc)[:300])
-        alone: dict[Finish, Any] = {}
+            log.warning(self.one_by_one, items=len(writes), error=str(exc)[:300])
+        alone: dict[W, Any] = {}
         for write in writes:
             try:
                 alone.update(await self._together(batch, [write]))
@@ -163,7 +132,35 @@ class Writes:
                 alone[write] = exc
         return alone
 
-    async def _together(self, batch: Together[Any, Any], writes: list[Finish]) -> dict[Finish, Any]:
+    async def _together(self, batch: Callable[..., Awaitable[Any]], writes: list[W]) -> dict[W, Any]:
+        raise NotImplementedError
+
+
+class Finishes(GroupedWrites[Finish]):
+    """Successes that carry the jobs' own writes (JobContext.finish_with): one transaction marks
+    many attempts succeeded and makes the writes of those that still own their jobs (group commit)."""
+
+    one_by_one = "a batch of job successes failed; recording them one by one"
+
+    async def submit(self, batch: Batch[Any], job_id: int, attempt: int, item: Any) -> bool:
+        return bool(await self._submit(batch, Finish(item, job_id, attempt), False))
+
+    async def _together(self, batch: Callable[..., Awaitable[Any]], writes: list[Finish]) -> dict[Finish, Any]:
+        async with self.sessions() as session, session.begin():
+            owned = await ledger.succeed_many(session, [(f.job_id, f.attempt) for f in writes])
+            items = [f.item for f in writes if f.job_id in owned]
+            if items:
+                await batch(session, items)
+        return {f: f.job_id in owned for f in writes}
+
+
+class Writes(GroupedWrites[Write]):
+    """Writes that running jobs make together (JobContext.write_together); each gets its result."""
+
+    async def submit(self, batch: Together[Any, Any], item: Any) -> Any:
+        return await self._submit(batch, Write(item), None)
+
+    async def _together(self, batch: Callable[..., Awaitable[Any]], writes: list[Write]) -> dict[Write, Any]:
         async with self.sessions() as session, session.begin():
             results = await batch(session, [w.item for w in writes])
         return dict(zip(writes, results, strict=True))

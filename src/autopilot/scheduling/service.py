@@ -504,28 +504,31 @@ async def verdict(session: AsyncSession, settings: Settings, entry: QueueEntry, 
     """Whether the post may go out now; otherwise how to set it aside and why."""
     now = utcnow()
     due = as_utc(entry.due_at)
-    label = local_label(due, entry.timezone)
+
+    def label() -> str:  # only for a post set aside: a rush's slots all go ahead, in 15 zones or more
+        return local_label(due, entry.timezone)
+
     late = (now - due).total_seconds()
     if item.attempts == 0:  # once a call was made, only reconciliation decides (never "missed")
         if late > settings.schedule_catch_up_s:
             return SlotVerdict(
-                False, ContentState.MISSED, reason=f"missed: due {label}, but publishing could only start "
+                False, ContentState.MISSED, reason=f"missed: due {label()}, but publishing could only start "
                 f"{_duration(late)} late, outside the {_duration(settings.schedule_catch_up_s)} catch-up window; "
                 "queue it again or publish it now", tell_owner=True,
             )  # fmt: skip
         if late > settings.schedule_late_grace_s and await _newer_due(session, entry, now):
             return SlotVerdict(
-                False, ContentState.MISSED, reason=f"missed: due {label}; a later post of this account is due "
+                False, ContentState.MISSED, reason=f"missed: due {label()}; a later post of this account is due "
                 "as well and only one goes out after a delay (no burst of old posts); queue it again", tell_owner=True,
             )  # fmt: skip
     schedule = await session.scalar(
         select(PostingSchedule).where(PostingSchedule.integration_id == entry.integration_id)
     )
     if schedule is not None and schedule.paused and item.attempts == 0:
-        return SlotVerdict(False, ContentState.HELD, "paused", f"held: the queue was paused at {label}; resume it")
+        return SlotVerdict(False, ContentState.HELD, "paused", f"held: the queue was paused at {label()}; resume it")
     if item.approved_at is None:
         return SlotVerdict(
-            False, ContentState.HELD, "approval", f"held, not published: it was not approved by its slot {label}; "
+            False, ContentState.HELD, "approval", f"held, not published: it was not approved by its slot {label()}; "
             "approve it, then queue it again or publish it now", tell_owner=True,
         )  # fmt: skip
     return SlotVerdict(True)

@@ -143,3 +143,11 @@ async def test_work_the_server_commits_wakes_the_child_at_once(
         await engine.dispose()
         await engine_process.stop()
     assert engine_process.process is not None and engine_process.process.returncode == 0, "QUIT stops it cleanly"
+
+
+async def test_a_child_that_cannot_be_started_is_tried_again_and_stopping_still_works() -> None:
+    engine_process = await EngineProcess([str(REPO / "no-such-engine-command")]).start()
+    try:
+        await eventually(lambda: engine_process.starts >= 2, "a second try, a second after the first", timeout=10)
+    finally:
+        await engine_process.stop()

@@ -430,6 +430,7 @@ class EngineProcess:
         self._supervisor: asyncio.Task[None] | None = None
         self._unhook: Callable[[], None] | None = None
         self._families = _ChildFamilies()
+        self.starts = 0  # children started, or tried
 
     async def start(self) -> EngineProcess:
         for family in (JOB_LATENESS, JOB_OUTCOMES):
@@ -443,7 +444,10 @@ class EngineProcess:
         failures = 0
         while not self._stopping:
             began = time.monotonic()
-            code = await self._run_child()
+            try:
+                code: int | str = await self._run_child()
+            except OSError as exc:  # it could not be started (no memory, no process slot): try again
+                code = f"not started: {exc}"
             if self._stopping:
                 return
             failures = 0 if time.monotonic() - began >= STEADY_S else failures + 1
@@ -452,12 +456,16 @@ class EngineProcess:
             await asyncio.sleep(delay)
 
     async def _run_child(self) -> int:
+        self.starts += 1
         mine, theirs = socket.socketpair()
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *self.command, f"--control-fd={theirs.fileno()}", pass_fds=(theirs.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
+        except OSError:
+            mine.close()
+            raise
         finally:
             theirs.close()
         log.info("job engine process started", engine_pid=self.process.pid)

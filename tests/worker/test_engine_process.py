@@ -96,6 +96,8 @@ async def test_serve_runs_jobs_in_a_child_that_is_restarted_and_dies_with_it(
         assert 'autopilot_job_outcomes_total{error_class="",kind="test.call",outcome="succeeded"} 5.0' in scraped
 
         os.kill(engine_pid, signal.SIGKILL)  # the engine dies alone: the server starts another
+        async with httpx.AsyncClient(timeout=10) as scraper:  # meanwhile /metrics still answers
+            assert (await scraper.get(f"http://127.0.0.1:{metrics_port}/metrics")).status_code == 200
         (again,) = await eventually(
             lambda: [p for p in children(server.pid) if p != engine_pid and alive(p)], "a new engine process"
         )

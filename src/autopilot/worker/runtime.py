@@ -484,7 +484,9 @@ class EngineProcess:
             self._writer.close()
             self._writer = None
             while self._replies:
-                self._replies.popleft().cancel()
+                unanswered = self._replies.popleft()
+                if not unanswered.done():
+                    unanswered.set_exception(ConnectionError("the job engine process exited"))
 
     def _wake_threadsafe(self) -> None:
         if not self._wake_pending:  # one byte per loop turn, however many jobs were committed
@@ -504,12 +506,15 @@ class EngineProcess:
     async def refresh_metrics(self) -> None:
         """Fetch the engine's families from the child (kept as they were if it does not answer)."""
         reply: asyncio.Future[bytes] = self._loop.create_future()
+        reply.add_done_callback(lambda done: done.cancelled() or done.exception())  # seen, even if given up on
         if not self._send(METRICS):
             return
         self._replies.append(reply)
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+        try:
             text = await asyncio.wait_for(asyncio.shield(reply), METRICS_TIMEOUT_S)
-            self._families.families = list(text_string_to_metric_families(text.decode()))
+        except (TimeoutError, ConnectionError):
+            return
+        self._families.families = list(text_string_to_metric_families(text.decode()))
 
     async def stop(self) -> None:
         self._stopping = True

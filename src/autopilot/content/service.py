@@ -719,9 +719,9 @@ class Publication:
 
     async def _read(self) -> tuple[Content, Integration, Media | None, str | None]:
         async with self.readers() as session:
-            return self._checked(await self.prepare(session))
+            return self.checked(await self.prepare(session))
 
-    def _checked(self, read: Prepared) -> tuple[Content, Integration, Media | None, str | None]:
+    def checked(self, read: Prepared) -> tuple[Content, Integration, Media | None, str | None]:
         if read.item is None:
             raise PermanentError(f"content {self.content_id} no longer exists")
         if read.integration is None:
@@ -748,7 +748,7 @@ class Publication:
         nothing, it was recorded before). The caller hands it to `record_published` with the
         job's success (JobContext.finish_with): the URN is stored exactly when the job succeeds.
         *prepared*: what `prepare` read in the caller's transaction (otherwise read here)."""
-        item, integration, attached, token = self._checked(prepared) if prepared else await self._read()
+        item, integration, attached, token = self.checked(prepared) if prepared else await self._read()
         if item.post_urn:
             return None  # published by an earlier attempt
         if item.approved_at is None:

@@ -336,12 +336,13 @@ async def stored_access_token(
     return await find_secret(session, ring, org_id, _secret(integration_id, "access"))
 
 
+def _far_from_expiry(integration: Integration) -> bool:
+    return integration.access_expires_at - utcnow() > REFRESH_MARGIN
+
+
 def usable_now(integration: Integration) -> bool:
     """Connected, with an access token far enough from its expiry to use without a refresh."""
-    return (
-        integration.status == IntegrationStatus.CONNECTED.value
-        and integration.access_expires_at - utcnow() > REFRESH_MARGIN
-    )
+    return integration.status == IntegrationStatus.CONNECTED.value and _far_from_expiry(integration)
 
 
 async def access_token(
@@ -369,11 +370,11 @@ async def access_token(
         # be taken for stale and refreshed a second time.
         token = await stored_access_token(session, ring, org_id, integration_id)
         integration = await integrations.get(session, org_id, integration_id)
-        fresh = integration.access_expires_at - utcnow() > REFRESH_MARGIN and not force_refresh
+        fresh = _far_from_expiry(integration) and not force_refresh
         if unless_expiry_after is not None and integration.access_expires_at > unless_expiry_after:
             fresh = True  # refreshed since the caller planned this refresh
         if rejected is not None:  # LinkedIn said the token *rejected* expired: refresh unless replaced since
-            fresh = token != rejected and integration.access_expires_at - utcnow() > REFRESH_MARGIN
+            fresh = token != rejected and _far_from_expiry(integration)
         if integration.status != IntegrationStatus.CONNECTED.value or token is None:
             raise AuthFailed(f"LinkedIn is not connected ({integration.status}): reconnect it on the Integrations page")
         if fresh:
@@ -395,7 +396,7 @@ async def _refresh(
     async with sessions() as session, session.begin():
         integration = await _locked(session, org_id, integration_id)  # every other refresher waits here
         token = await find_secret(session, ring, org_id, _secret(integration_id, "access"))
-        if token and token != stale_token and integration.access_expires_at - utcnow() > REFRESH_MARGIN:
+        if token and token != stale_token and _far_from_expiry(integration):
             return token, integration  # someone refreshed while we waited for the lock
         refresh = await find_secret(session, ring, org_id, _secret(integration_id, "refresh"))
         if integration.status != IntegrationStatus.CONNECTED.value:

@@ -13,7 +13,6 @@ from autopilot.kit.time import as_utc
 from autopilot.linkedin import service as linkedin
 from autopilot.linkedin.service import Paced
 from autopilot.scheduling import service
-from autopilot.worker.policy import PermanentError
 from autopilot.worker.registry import JobContext, job
 
 
@@ -42,9 +41,8 @@ async def publish_at_slot(ctx: JobContext, payload: SlotRef) -> None:
         if entry is None:
             return  # withdrawn or moved since: the job that serves it now is another one
         prepared = await publication.prepare(reading)
-        if prepared.item is None:
-            raise PermanentError(f"content {payload.content_id} no longer exists")
-        ruling = await service.verdict(reading, settings, entry, prepared.item)
+        item = prepared.item or publication.checked(prepared)[0]  # gone: PermanentError
+        ruling = await service.verdict(reading, settings, entry, item)
     if not ruling.go:
         await service.set_aside(ctx.session, settings, entry.id, ctx.job_id, ruling)
         return

@@ -130,6 +130,32 @@ async def wait_posts(sandbox_url: str, expected: int, timeout_s: float) -> None:
     await asyncio.sleep(2)
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class SandboxCpu:
+    """The sandbox's own CPU seconds from start() to stop(): the time one core needs just to receive
+    the rush, which bounds every mode's lateness from below (the sandbox is one uvicorn process)."""
+
+    def __init__(self, sandbox: SandboxServer) -> None:
+        assert sandbox.process is not None
+        self.pid = sandbox.process.pid
+        self.began: float | None = None
+
+    def start(self) -> None:
+        self.began = cpu_seconds(self.pid)
+
+    def stop(self) -> float | None:
+        now = cpu_seconds(self.pid)
+        return None if now is None or self.began is None else round(now - self.began, 2)
+
+
 async def sleep_until(moment: datetime) -> None:
     await asyncio.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()))
 
@@ -231,16 +257,20 @@ class ProductRun:
         idle = await probe_aside(web.base_url, token, path, stop_idle, most=IDLE_PROBES)
         await sleep_until(target)
         say("T: the rush is on")
+        cpu = SandboxCpu(self.sandbox)
+        cpu.start()
         stop_rush = threading.Event()
         during = asyncio.create_task(probe_aside(web.base_url, token, path, stop_rush))
         try:
             await wait_posts(self.sandbox.url, len(self.population.members), self.args.drain_timeout)
         finally:
             stop_rush.set()
+        sandbox_cpu_s = cpu.stop()
         rushed = await during
         authors = {m.author for m in self.population.members}
         figures = sandbox_figures(self.sandbox.url, authors, target, self.args.latency_ms)
         figures.update(
+            sandbox_cpu_s=sandbox_cpu_s,
             setup_s=round(setup_s, 1),
             margin_before_t_s=round(margin, 1),
             content_states=await self.states(),
@@ -339,9 +369,18 @@ async def run_bare(args: argparse.Namespace, sandbox: SandboxServer, workdir: Pa
                 if response.status_code != 201:
                     failures[response.status_code] += 1
 
+    cpu = SandboxCpu(sandbox)
+    cpu.start()
+    client_began = time.process_time()
     await asyncio.gather(*(worker(http) for http in clients))
+    client_cpu_s = round(time.process_time() - client_began, 2)
     await asyncio.sleep(1)
+    sandbox_cpu_s = cpu.stop()
     figures = peer_figures(args, sandbox, members, target)
+    figures["sandbox_cpu_s"] = sandbox_cpu_s
+    figures["client_cpu_s"] = client_cpu_s  # httpx making the calls, and nothing else
+    if sandbox_cpu_s is not None:  # both spread perfectly over every core: no client can do better
+        figures["floor_s"] = round((sandbox_cpu_s + client_cpu_s) / (os.cpu_count() or 1), 2)
     figures["failed_statuses"] = {str(k): v for k, v in failures.items()}
     return figures
 
@@ -372,10 +411,14 @@ async def run_celery_eta(args: argparse.Namespace, sandbox: SandboxServer, workd
         margin = (target - datetime.now(UTC)).total_seconds()
         say(f"celery-eta: {len(members):,} tasks sent, {margin:.0f} s to T")
         await sleep_until(target)
+        cpu = SandboxCpu(sandbox)
+        cpu.start()
         await wait_posts(sandbox.url, len(members), args.drain_timeout)
+        sandbox_cpu_s = cpu.stop()
     finally:
         stop(processes)
     figures = peer_figures(args, sandbox, members, target)
+    figures["sandbox_cpu_s"] = sandbox_cpu_s
     figures["margin_before_t_s"] = round(margin, 1)
     return figures
 

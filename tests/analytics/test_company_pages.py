@@ -19,6 +19,7 @@ from autopilot.analytics.company import SYNC_KIND
 from autopilot.config import Settings
 from autopilot.linkedin.models import DailyUsage, Integration
 from autopilot.worker.models import Job
+from tests.linkedin.conftest import sandbox_defaults, sandbox_server
 from tests.support.accounts import Account, csrf_of, log_in_with_the_form
 from tests.support.linkedin import connect, through_consent
 from tests.support.linkedin_sandbox import SandboxControl, SandboxServer
@@ -27,25 +28,18 @@ from tests.support.scheduling import lasting, run_at
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 COMMUNITY = "rw_organization_admin"
 ORG_ID = 2414183
-
-
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
+__all__ = ["sandbox_defaults", "sandbox_server"]
 
 
 @pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxControl]:
-    """The sandbox's app is approved for Community Management (it may grant rw_organization_admin)."""
+def sandbox(sandbox_server: SandboxServer, sandbox_defaults: dict[str, Any]) -> Iterator[SandboxControl]:
+    """The sandbox as LinkedIn is by default (tests/linkedin/conftest.py), its app approved for
+    Community Management (it may grant rw_organization_admin), its clock at START."""
     control = SandboxControl(sandbox_server.url)
     control.reset()
-    defaults = control.app()
-    control.set_app(app_scopes=[*defaults["app_scopes"], COMMUNITY])
+    control.set_app(**{**sandbox_defaults, "app_scopes": [*sandbox_defaults["app_scopes"], COMMUNITY]})
     control.set_clock(START.isoformat())
     yield control
-    control.clear_faults()
-    control.set_app(**defaults)
     control.reset()
 
 

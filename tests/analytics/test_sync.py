@@ -6,7 +6,6 @@ never exceeded and, near its end, fresh posts are read before old ones."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,32 +22,17 @@ from autopilot.config import Settings
 from autopilot.linkedin import service as linkedin
 from autopilot.worker import ledger
 from autopilot.worker.models import Job
+from tests.linkedin.conftest import sandbox, sandbox_defaults, sandbox_server
 from tests.support.accounts import Account
 from tests.support.linkedin import approved
-from tests.support.linkedin_sandbox import SandboxControl, SandboxServer
+from tests.support.linkedin_sandbox import SandboxControl
 from tests.support.scheduling import connect_at, run_at
 
 START = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 ALL_SCOPES = "openid profile email w_member_social r_member_postAnalytics r_member_social_feed"
 POSTING_ONLY = "openid profile email w_member_social"
 FEED_ONLY = "openid profile email w_member_social r_member_social_feed"
-
-
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxControl]:
-    control = SandboxControl(sandbox_server.url)
-    control.reset()
-    defaults = control.app()
-    yield control
-    control.clear_faults()
-    control.set_app(**defaults)
-    control.reset()
+__all__ = ["sandbox", "sandbox_defaults", "sandbox_server"]
 
 
 @pytest.fixture

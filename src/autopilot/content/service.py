@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -40,6 +40,7 @@ from autopilot.content.models import (
     Media,
 )
 from autopilot.content.schemas import ContentEdit, ContentIn
+from autopilot.kit.crypto import KeyRing
 from autopilot.kit.db import upsert_insert
 from autopilot.kit.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from autopilot.kit.repository import TenantRepository
@@ -594,6 +595,32 @@ class Prepared:
     token: str | None  # usable as read, or None: access_token refreshes it (or says why it cannot)
 
 
+async def prepare_many(
+    session: AsyncSession, ring: KeyRing, keys: Collection[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], Prepared]:
+    """What publish attempts need, for many (organization, content) pairs, read in the caller's
+    read transaction with one query per table (slot jobs of a rush read together, each with its
+    queue entry): the content, the token, the integration and the media. The tokens are read
+    before the integrations, as `linkedin.access_token` explains."""
+    items = await contents.find_many(session, keys)
+    accounts = {(org, item.integration_id) for (org, _id), item in items.items() if item.integration_id}
+    tokens = await linkedin.stored_access_tokens(session, ring, accounts)
+    integrations = await linkedin.integrations.find_many(session, accounts)
+    attachments = {(org, item.media_id) for (org, _id), item in items.items() if item.media_id}
+    media = await medias.find_many(session, attachments)
+    prepared: dict[tuple[uuid.UUID, uuid.UUID], Prepared] = {}
+    for key in keys:
+        item = items.get(key)
+        integration = integrations.get((key[0], item.integration_id)) if item and item.integration_id else None
+        if item is None or integration is None:
+            prepared[key] = Prepared(item, None, None, None)
+            continue
+        token = tokens.get((key[0], integration.id)) if linkedin.usable_now(integration) else None
+        attached = media.get((key[0], item.media_id)) if item.media_id else None
+        prepared[key] = Prepared(item, integration, attached, token)
+    return prepared
+
+
 @dataclass(frozen=True)
 class Published:
     """A post LinkedIn created for a content item: what its publish job's success records."""
@@ -707,15 +734,9 @@ class Publication:
         self.readers = services.readers or sessions  # reads never queue for SQLite's write lock
 
     async def prepare(self, session: AsyncSession) -> Prepared:
-        """What an attempt needs, read in the caller's read transaction (a slot job reads its queue
-        entry in the same one): the content, the token, the integration and the media."""
-        item = await contents.find(session, self.org_id, self.content_id)
-        if item is None or item.integration_id is None:
-            return Prepared(item, None, None, None)
-        token = await linkedin.stored_access_token(session, self.services.keyring, self.org_id, item.integration_id)
-        integration = await linkedin.integrations.get(session, self.org_id, item.integration_id)
-        attached = await medias.find(session, self.org_id, item.media_id) if item.media_id else None
-        return Prepared(item, integration, attached, token if linkedin.usable_now(integration) else None)
+        """What an attempt needs, read in the caller's read transaction: `prepare_many` for one."""
+        key = (self.org_id, self.content_id)
+        return (await prepare_many(session, self.services.keyring, [key]))[key]
 
     async def _read(self) -> tuple[Content, Integration, Media | None, str | None]:
         async with self.readers() as session:

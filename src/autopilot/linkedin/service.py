@@ -14,7 +14,7 @@ import hashlib
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,7 +35,7 @@ from autopilot.kit.time import utcnow
 from autopilot.linkedin.client import LinkedInClient, OAuthError, TokenRejected, Tokens
 from autopilot.linkedin.models import DailyUsage, Integration, IntegrationStatus, OAuthState, Reminder
 from autopilot.notifications.service import alert_owners
-from autopilot.vault.service import delete_secrets, find_secret, put_secret
+from autopilot.vault.service import delete_secrets, find_secret, find_secrets, put_secret
 from autopilot.worker import ledger
 from autopilot.worker.policy import AuthFailed, JobError, RateLimited
 
@@ -333,7 +333,16 @@ async def stored_access_token(
 ) -> str | None:
     """The integration's access token as stored, read in the caller's transaction. Read it before
     the integration (see access_token), and use it only when `usable_now` says so."""
-    return await find_secret(session, ring, org_id, _secret(integration_id, "access"))
+    return (await stored_access_tokens(session, ring, [(org_id, integration_id)])).get((org_id, integration_id))
+
+
+async def stored_access_tokens(
+    session: AsyncSession, ring: KeyRing, keys: Collection[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], str]:
+    """`stored_access_token` for many (organization, integration) pairs, in one query."""
+    names = {(org_id, _secret(integration_id, "access")): (org_id, integration_id) for org_id, integration_id in keys}
+    found = await find_secrets(session, ring, list(names))
+    return {names[key]: token for key, token in found.items()}
 
 
 def _far_from_expiry(integration: Integration) -> bool:

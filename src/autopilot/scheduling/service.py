@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
@@ -500,8 +500,11 @@ class SlotVerdict:
     tell_owner: bool = False
 
 
-async def verdict(session: AsyncSession, settings: Settings, entry: QueueEntry, item: Content) -> SlotVerdict:
-    """Whether the post may go out now; otherwise how to set it aside and why."""
+async def verdict(
+    session: AsyncSession, settings: Settings, entry: QueueEntry, item: Content, *, paused: bool
+) -> SlotVerdict:
+    """Whether the post may go out now (*paused*: its account's queue is); otherwise how to set it
+    aside and why."""
     now = utcnow()
     due = as_utc(entry.due_at)
 
@@ -521,10 +524,7 @@ async def verdict(session: AsyncSession, settings: Settings, entry: QueueEntry, 
                 False, ContentState.MISSED, reason=f"missed: due {label()}; a later post of this account is due "
                 "as well and only one goes out after a delay (no burst of old posts); queue it again", tell_owner=True,
             )  # fmt: skip
-    schedule = await session.scalar(
-        select(PostingSchedule).where(PostingSchedule.integration_id == entry.integration_id)
-    )
-    if schedule is not None and schedule.paused and item.attempts == 0:
+    if paused and item.attempts == 0:
         return SlotVerdict(False, ContentState.HELD, "paused", f"held: the queue was paused at {label()}; resume it")
     if item.approved_at is None:
         return SlotVerdict(
@@ -553,10 +553,61 @@ async def _newer_due(session: AsyncSession, entry: QueueEntry, now: datetime) ->
     return bool(newer)
 
 
-async def slot_entry(session: AsyncSession, org_id: uuid.UUID, content_id: uuid.UUID, job_id: int) -> QueueEntry | None:
-    """The entry this slot job serves, or None when it was withdrawn or moved since."""
-    entry = await session.scalar(entries.scoped(org_id).where(QueueEntry.content_id == content_id))
-    return entry if entry is not None and entry.job_id == job_id else None
+@dataclass(frozen=True)
+class SlotRead:
+    """What a slot job reads before it publishes (JobContext.read_together: the jobs of a rush read
+    together): its queue entry, what the publication needs, and the verdict."""
+
+    org_id: uuid.UUID
+    content_id: uuid.UUID
+    job_id: int
+    settings: Settings
+    keyring: KeyRing
+
+
+class SlotReading(NamedTuple):
+    entry: QueueEntry | None  # None: withdrawn or moved since (the job that serves it now is another)
+    prepared: content.Prepared | None
+    ruling: SlotVerdict | None  # None: no entry, or the content is gone
+
+
+async def slot_readings(session: AsyncSession, reads: list[SlotRead]) -> list[SlotReading | BaseException]:
+    """Many slot jobs' reads in one transaction, one query per table however many jobs: the
+    entries they serve, their publications' content, tokens, accounts and media, the pauses."""
+    if not reads:
+        return []
+    rows = await session.scalars(
+        select(QueueEntry).where(
+            QueueEntry.org_id.in_({r.org_id for r in reads}), QueueEntry.content_id.in_({r.content_id for r in reads})
+        )
+    )
+    found = {(entry.org_id, entry.content_id): entry for entry in rows}
+    served = {
+        (r.org_id, r.content_id): entry
+        for r in reads
+        if (entry := found.get((r.org_id, r.content_id))) is not None and entry.job_id == r.job_id
+    }
+    prepared = await content.prepare_many(session, reads[0].keyring, list(served))
+    accounts = {entry.integration_id for entry in served.values()}
+    paused = set(
+        await session.scalars(
+            select(PostingSchedule.integration_id).where(
+                PostingSchedule.integration_id.in_(accounts), PostingSchedule.paused.is_(True)
+            )
+        )
+    )
+    readings: list[SlotReading | BaseException] = []
+    for read in reads:
+        entry = served.get((read.org_id, read.content_id))
+        if entry is None:
+            readings.append(SlotReading(None, None, None))
+            continue
+        ready = prepared[(read.org_id, read.content_id)]
+        ruling = None
+        if ready.item is not None:
+            ruling = await verdict(session, read.settings, entry, ready.item, paused=entry.integration_id in paused)
+        readings.append(SlotReading(entry, ready, ruling))
+    return readings
 
 
 async def set_aside(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,7 +66,20 @@ async def delete_secrets(session: AsyncSession, org_id: uuid.UUID, names: list[s
 
 async def find_secret(session: AsyncSession, ring: KeyRing, org_id: uuid.UUID, name: str) -> str | None:
     """The plaintext of the secret *name*, or None when there is none."""
-    ciphertext = await session.scalar(
-        select(StoredSecret.ciphertext).where(StoredSecret.org_id == org_id, StoredSecret.name == name)
+    return (await find_secrets(session, ring, [(org_id, name)])).get((org_id, name))
+
+
+async def find_secrets(
+    session: AsyncSession, ring: KeyRing, keys: Collection[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], str]:
+    """The plaintexts of many (organization, name) secrets, in one query; a missing one is absent."""
+    if not keys:
+        return {}
+    orgs, names = {org for org, _name in keys}, {name for _org, name in keys}
+    rows = await session.execute(
+        select(StoredSecret.org_id, StoredSecret.name, StoredSecret.ciphertext).where(
+            StoredSecret.org_id.in_(orgs), StoredSecret.name.in_(names)
+        )
     )
-    return None if ciphertext is None else ring.decrypt(ciphertext)
+    wanted = set(keys)
+    return {(org, name): ring.decrypt(ciphertext) for org, name, ciphertext in rows if (org, name) in wanted}

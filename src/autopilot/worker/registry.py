@@ -23,12 +23,12 @@ T = TypeVar("T")
 # every job in the batch whose attempt still owned its job (see JobContext.finish_with).
 Batch = Callable[[AsyncSession, list[T]], Awaitable[object]]
 R = TypeVar("R")
-# Writes many jobs make together in the middle of their runs (see JobContext.write_together): one
-# result, or one exception, per item, in the items' order.
+# Writes or reads many jobs make together in the middle of their runs (JobContext.write_together,
+# read_together): one result, or one exception, per item, in the items' order.
 Together = Callable[[AsyncSession, list[T]], Awaitable[list[R | BaseException]]]
 
 
-class WriteGroups(Protocol):
+class Groups(Protocol):
     async def submit(self, batch: Together[Any, Any], item: Any) -> Any: ...
 
 
@@ -63,7 +63,8 @@ class JobContext:
     services: JobServices
     opened_session: AsyncSession | None = field(default=None, repr=False)
     finish: tuple[Batch[Any], Any] | None = field(default=None, repr=False)
-    groups: WriteGroups | None = field(default=None, repr=False)
+    groups: Groups | None = field(default=None, repr=False)
+    read_groups: Groups | None = field(default=None, repr=False)
 
     @property
     def readers(self) -> async_sessionmaker[AsyncSession]:
@@ -85,20 +86,34 @@ class JobContext:
         other running jobs' writes of the same *batch*: one transaction, and SQLite's write lock
         taken once, for all of them. *batch* answers one result or exception per item; an exception
         is raised here. A batch that fails as a whole is made again item by item."""
-        if self.groups is None:
-            async with self.sessions() as session, session.begin():
-                (result,) = await batch(session, [item])
-        else:
-            result = await self.groups.submit(batch, item)
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        return await _together(self.groups, self.sessions, batch, item)
+
+    async def read_together(self, batch: Together[T, R], item: T) -> R:
+        """A read in a transaction of `readers`, made together with other running jobs' reads of
+        the same *batch*: one transaction, and one query per table instead of one per job, when
+        many jobs of a kind start at once (a rush of slots). *batch* answers one result or exception
+        per item; an exception is raised here. A batch that fails as a whole is read item by item."""
+        return await _together(self.read_groups, self.readers, batch, item)
 
     @property
     def session(self) -> AsyncSession:
         if self.opened_session is None:
             self.opened_session = self.sessions()
         return self.opened_session
+
+
+async def _together(
+    groups: Groups | None, sessions: async_sessionmaker[AsyncSession], batch: Together[T, R], item: T
+) -> R:
+    """*item* through *groups*, or alone in a transaction of *sessions* (a run outside an engine)."""
+    if groups is None:
+        async with sessions() as session, session.begin():
+            (result,) = await batch(session, [item])
+    else:
+        result = await groups.submit(batch, item)
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 Handler = Callable[[JobContext, P], Awaitable[None]]

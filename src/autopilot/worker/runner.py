@@ -155,7 +155,8 @@ class Finishes(GroupedWrites[Finish]):
 
 
 class Writes(GroupedWrites[Write]):
-    """Writes that running jobs make together (JobContext.write_together); each gets its result."""
+    """Writes, or reads, that running jobs make together (JobContext.write_together and
+    read_together, with the readers' sessions); each gets its result."""
 
     async def submit(self, batch: Together[Any, Any], item: Any) -> Any:
         return await self._submit(batch, Write(item), None)
@@ -187,6 +188,7 @@ class JobRunner:
         self.starts: Coalescer[int, Claimed | None] = Coalescer(self._start_many, None)
         self.finishes = Finishes(sessions)
         self.writes = Writes(sessions)
+        self.reads = Writes(services.readers or sessions)  # begun and ended like a write: nothing to commit
 
     async def _succeed_many(self, attempts: list[tuple[int, int]]) -> dict[tuple[int, int], bool | BaseException]:
         async with self.sessions() as session, session.begin():
@@ -245,6 +247,7 @@ class JobRunner:
             sessions=self.sessions,
             services=self.services,
             groups=self.writes,
+            read_groups=self.reads,
         )
         try:
             known = {c.value for c in ErrorClass}

@@ -18,15 +18,6 @@ WEAK_SECRET_KEYS = {"", "changeme", "change-me", "secret", "dev", "development",
 LLM_SANDBOX_KEY = "sandbox-llm-key"  # a public test key, valid only for the sandbox
 LLM_SANDBOX_MODEL = "sandbox-writer"
 MIN_SECRET_KEY_LENGTH = 32
-# Web Push services of the major browsers: Chrome and Chromium-based ones (FCM, and the legacy GCM
-# host), Firefox (Mozilla autopush), Edge (WNS: <node>.notify.windows.com), Safari (web.push.apple.com).
-PUSH_SERVICES = (
-    "fcm.googleapis.com",
-    "android.googleapis.com",
-    "updates.push.services.mozilla.com",
-    "notify.windows.com",
-    "push.apple.com",
-)
 # The data dir holds the database and the keys: readable by the account that runs the app only.
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
@@ -137,12 +128,6 @@ class Settings(BaseSettings):
     # Who push services may contact about our pushes: mailto: or https:. Empty: mailto:<smtp_from>.
     vapid_subject: str = ""
     push_timeout_s: float = Field(default=10.0, gt=0)
-    # The push services a browser's subscription may name (comma-separated host names; a name covers
-    # its subdomains). Sending a push is a POST from this server to an address the browser, that is
-    # any signed-in user, hands in: only these hosts are called, so that nobody can make the server
-    # reach inside its own network. The default: the services of Chrome, Edge, Firefox and Safari
-    # (Chromium's and Mozilla's sources name them; Apple's and Microsoft's endpoints are subdomains).
-    push_hosts: str = ",".join(PUSH_SERVICES)
     # Leads from the people who react to or comment on posts, as read through LinkedIn's API. Off, and
     # nothing uses it: LinkedIn's API terms forbid using member data for lead generation (research G §2.7).
     leads_from_api_engagers: bool = False
@@ -172,10 +157,6 @@ class Settings(BaseSettings):
     def push_contact(self) -> str:
         """The VAPID `sub` claim: AUTOPILOT_VAPID_SUBJECT, or a mailto: of the alerts' sender."""
         return self.vapid_subject or f"mailto:{self.smtp_from}"
-
-    @property
-    def push_host_list(self) -> tuple[str, ...]:
-        return tuple(h.strip().rstrip(".").lower() for h in self.push_hosts.split(",") if h.strip())
 
     @property
     def metrics_address(self) -> tuple[str, int] | None:

@@ -27,7 +27,7 @@ from autopilot.kit.repository import TenantRepository
 from autopilot.kit.time import utcnow
 from autopilot.notifications.kinds import EventKind
 from autopilot.notifications.models import PushSubscription
-from autopilot.notifications.schemas import SubscriptionIn, is_loopback
+from autopilot.notifications.schemas import SubscriptionIn
 from autopilot.worker import ledger
 
 PUSH_KIND = "notifications.push"
@@ -82,22 +82,6 @@ def device_label(user_agent: str) -> str:
     return browser or system or re.sub(r"\s+", " ", user_agent).strip()[:60] or "Unknown device"
 
 
-def endpoint_refusal(settings: Settings, endpoint: str) -> str | None:
-    """Why this server must not send to *endpoint*, or None. Only the push services of
-    AUTOPILOT_PUSH_HOSTS (a name covers its subdomains) are called, and loopback (the emulator)
-    outside production: an address a user hands in must not make the server call into its own
-    network (SSRF). Checked when a browser subscribes and again before each push."""
-    host = (urlsplit(endpoint).hostname or "").rstrip(".")
-    if any(host == known or host.endswith(f".{known}") for known in settings.push_host_list):
-        return None
-    if is_loopback(host) and not settings.is_production:
-        return None
-    return (
-        f"{host or 'the endpoint'} is not a known push service: pushes go only to "
-        f"{', '.join(settings.push_host_list) or 'none'} (AUTOPILOT_PUSH_HOSTS)"
-    )
-
-
 async def subscribe(
     session: AsyncSession, settings: Settings, caller: Caller, data: SubscriptionIn, user_agent: str
 ) -> tuple[PushSubscription, bool]:
@@ -106,9 +90,6 @@ async def subscribe(
     with it last owns it, as the browser now pushes to that person."""
     if settings.is_production and urlsplit(data.endpoint).scheme != "https":
         raise Unprocessable("the endpoint must use https")
-    refused = endpoint_refusal(settings, data.endpoint)
-    if refused is not None:
-        raise Unprocessable(refused)
     now, new_id = utcnow(), uuid.uuid4()
     values = {
         "org_id": caller.org_id,

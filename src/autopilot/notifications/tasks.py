@@ -123,9 +123,6 @@ async def send_push(ctx: JobContext, payload: PushJob) -> None:
             message = service.approvals_message(count)
     if target is None:
         return  # the device was removed meanwhile
-    refused = push.endpoint_refusal(services.settings, target.endpoint)
-    if refused is not None:  # stored before AUTOPILOT_PUSH_HOSTS was narrowed: kept, in case that is undone
-        raise PermanentError(f"not sent: {refused}")
     try:
         await asyncio.to_thread(_post, payload, target, message, key, services.settings)
     except WebPushException as exc:
